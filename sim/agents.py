@@ -1,0 +1,410 @@
+"""The six state agents and their rules.
+
+Each agent is a ``mesa.Agent`` whose state variables are numpy arrays over the R replicates of
+the ensemble (R = 1 is an ordinary single run). Every behavioural rule is a short method whose
+docstring cites the article ids it implements (``../shared/ARTICLE.md``), the way
+Axelrod-Python cites papers.
+
+Activation (see ``docs/ODD.md``): each quarter every agent first ``decide``s from the state at the
+start of the quarter — no agent sees another's decision of the same quarter — then the model
+settles the exchanges between them (shipments, detection, trade shares), then every agent
+``act``s on its own decisions. Agents are stepped in the fixed order Russia, DPRK, China, USA,
+ROK, Japan, but because of the decide/act split the order does not change any result.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import RussiaDPRKModel
+
+# Sanctions posture of Russia (F06, M02, M08, M10, M17).
+OBSERVE, LOOPHOLES, OPEN_BREACH = 0, 1, 2
+POSTURE_NAMES = ("observe", "loopholes", "open breach")
+
+# Technology tiers (M08, M18, M19): what has been handed over at most.
+TECH_TIERS = ("none", "civil and space", "conventional military", "missile", "nuclear")
+
+
+class StateAgent(mesa.Agent):
+    """A state of the six; ``name`` is its node in the relations graph."""
+
+    name: str = ""
+
+    def __init__(self, model: RussiaDPRKModel):
+        super().__init__(model)
+        self.p = model.p  # resolved parameters (scalars or arrays over replicates)
+
+    @property
+    def R(self) -> int:
+        return self.model.R
+
+    def decide(self) -> None:
+        """Form this quarter's intentions from the state at the start of the quarter."""
+
+    def act(self) -> None:
+        """Apply this quarter's intentions to the agent's own state."""
+
+
+class Russia(StateAgent):
+    """Russia: war demand, sanctions posture, technology transfer, energy, signalling."""
+
+    name = "Russia"
+
+    def __init__(self, model: RussiaDPRKModel):
+        super().__init__(model)
+        R = self.R
+        self.interest = np.zeros(R)
+        self.posture = np.full(R, LOOPHOLES if model.forward else OBSERVE, dtype=np.int8)
+        self.tech_tier = np.zeros(R, dtype=np.int8)
+        self.exposure = np.zeros(R)  # published evidence of covert breaches, decays
+        self.quality_trust = np.ones(R)  # what Russia expects of DPRK munitions (F10, M20)
+        self.defence_treaty = np.full(R, model.forward)  # F02: signed 2024-06
+        self.next_level = np.zeros(R, dtype=bool)
+        self.credibility = np.full(R, 0.3)  # F12: Armenia was not defended in 2023
+        self.munitions_demand = np.zeros(R)
+        self.energy_offer = np.zeros(R)
+        self._posture_target = self.posture.copy()
+        self._tech_step = np.zeros(R, dtype=bool)
+        self._sign_next_level = np.zeros(R, dtype=bool)
+
+    # -- rules ---------------------------------------------------------------------------
+    def assess_interest(self) -> np.ndarray:
+        """Russia's interest in the DPRK rises with the Russia–West confrontation and the war.
+
+        Names: M01 (activity tracks shared interest), M02 (détente lowers it), M03 (the war
+        raises it), M25 (world order: shared interest drives relations).
+        """
+        world = self.model.world
+        return world.confrontation * (0.55 + 0.45 * world.war)
+
+    def demand_munitions(self) -> np.ndarray:
+        """War demand for DPRK munitions, discounted by what Russia has learnt of their quality.
+
+        Names: F07 (~1,000 containers a month after the 2023-09 summit), M03, M04 (arms for
+        resources), F10 and M20 (substandard munitions; buying much would make Russians doubt
+        the Kremlin's own capacity). Nothing is bought while Russia observes the sanctions.
+        """
+        world = self.model.world
+        wanted = self.p["russia.war_demand"] * world.war * world.confrontation
+        return wanted * self.quality_trust * (self.posture >= LOOPHOLES)
+
+    def choose_posture(self) -> np.ndarray:
+        """Observe, use loopholes, or openly breach the UN sanctions it voted for.
+
+        Names: F06 (Russia joined nine resolutions), M02 (détente: observe), M08 (it refuses
+        the regime for military-technical cooperation), M10 (loopholes, the intergovernmental
+        commission), M17 (reputation cost of a permanent member breaching openly: 'what is not
+        forbidden is allowed'), M23 (Seoul's shells invite an answer).
+        The posture moves at most one step a quarter (policy inertia).
+        """
+        m = self.model
+        rok = m.rok.ships_shells
+        need = m.world.war * m.world.confrontation * 0.5
+        noise = 0.15 * m.normal("posture")
+        covert = self.interest + 0.3 * need - 0.4 + noise
+        pressure = 1.0 + 0.5 * m.usa.enforcement_effect + 0.5 * self.exposure
+        boldness = 1.0 + 0.3 * rok * self.p["russia.rok_retaliation"]
+        openly = self.interest * boldness + 0.3 * need - self.p["russia.reputation_cost"] * pressure
+        openly = openly - 0.5 + noise
+        target = np.where(openly > 0, OPEN_BREACH, np.where(covert > 0, LOOPHOLES, OBSERVE))
+        if not m.world.sanctions_in_force:  # before UNSCR 1718 (2006) there is nothing to breach
+            target = np.zeros_like(target)
+        return (self.posture + np.sign(target - self.posture)).astype(np.int8)
+
+    def consider_technology(self) -> np.ndarray:
+        """Whether Russia hands over the next technology tier this quarter.
+
+        Names: M08 (elements of technology rather than hardware; arms and technology are the
+        likeliest core sector), M18 (no advanced military technology: loss of control, cheap
+        copies, competition on arms markets, leakage; satellites may be shared), M19 (no ICBM
+        or nuclear technology: its *possibility* is the lever), M23 (if Seoul ships shells to
+        Kyiv, Russia can give the DPRK technology), M04 (help localising advanced technology).
+        Tiers above civil/space are sanctioned (F06) and need at least the loopholes posture.
+        """
+        p, m = self.p, self.model
+        control, taboo = p["russia.tech_control"], p["russia.nuclear_taboo"]
+        next_tier = self.tech_tier + 1
+        reluctance = np.select(
+            [next_tier == 1, next_tier == 2, next_tier == 3],
+            [1.0, (1.0 - control) ** 2, (1.0 - control) ** 3 * np.sqrt(1.0 - taboo)],
+            (1.0 - control) ** 3 * (1.0 - taboo),
+        )
+        answer_to_rok = 1.0 + p["russia.rok_retaliation"] * m.rok.ships_shells
+        hazard = p["russia.tech_rate"] * self.interest * answer_to_rok * reluctance
+        allowed = (next_tier <= 1) | (self.posture >= LOOPHOLES)
+        return (m.uniform("tech") < hazard) & allowed & (next_tier <= 4)
+
+    def offer_energy(self) -> np.ndarray:
+        """Oil products delivered under intergovernmental or humanitarian arrangements.
+
+        Names: F09 (Russia keeps supplying partners with such agreements), M13, M04 (oil for
+        arms). While Russia observes the sanctions the UN cap on refined products holds.
+        """
+        offer = self.p["russia.energy_supply"] * (0.3 + 0.7 * self.model.relation("economic"))
+        cap = self.p["sanctions.refined_cap"]
+        return np.where(self.posture >= LOOPHOLES, offer, np.minimum(offer, cap))
+
+    def consider_next_level(self) -> np.ndarray:
+        """Whether the parties sign a 'next level' document beyond the treaty.
+
+        Names: M24 (a sharper confrontation harms Northeast Asian security, so they likely do
+        not sign), M23 (the documents are messages; Seoul's shells make Moscow readier).
+        """
+        p, m = self.p, self.model
+        hazard = (
+            0.03
+            * m.shared_interest
+            * m.relation("political")
+            * (1.0 - p["russia.escalation_restraint"])
+            * (1.0 + m.rok.ships_shells)
+        )
+        return self.defence_treaty & ~self.next_level & (m.uniform("next_level") < hazard)
+
+    def consider_treaty(self) -> np.ndarray:
+        """Sign a mutual defence assistance treaty when interest and cooperation are high.
+
+        Names: F02 (treaty of 2024-06 restoring the 1961 alliance), M07 (politics widening into
+        defence). In forward runs it is in force from the start.
+        """
+        m = self.model
+        hazard = 0.3 * m.shared_interest**2 * m.relation("defence") * m.relation("political")
+        return ~self.defence_treaty & (m.uniform("treaty") < hazard)
+
+    def update_credibility(self) -> None:
+        """Credibility of Russia's commitment to defend the DPRK.
+
+        Names: F12 (Armenia, a CSTO member, was not defended in 2023), M21 (doubtful, but DPRK
+        soldiers in Kursk may change it), F13.
+        """
+        target = 0.3 + 0.4 * self.model.dprk.troops_deployed + 0.2 * self.defence_treaty
+        self.credibility += 0.15 * (target - self.credibility)
+
+    # -- schedule ------------------------------------------------------------------------
+    def decide(self) -> None:
+        self.interest = self.assess_interest()
+        self.munitions_demand = self.demand_munitions()
+        self._posture_target = self.choose_posture()
+        self._tech_step = self.consider_technology()
+        self.energy_offer = self.offer_energy()
+        self._sign_next_level = self.consider_next_level()
+        self._sign_treaty = self.consider_treaty()
+
+    def act(self) -> None:
+        m = self.model
+        m.log_change("posture", self.posture, self._posture_target)
+        self.posture = self._posture_target
+        self.tech_tier = self.tech_tier + self._tech_step
+        m.log_event("tech_transfer", self._tech_step)
+        self.next_level |= self._sign_next_level
+        m.log_event("next_level", self._sign_next_level)
+        self.defence_treaty |= self._sign_treaty
+        m.log_event("treaty", self._sign_treaty)
+        # Published evidence of covert shipments raises the cost of breaching (M17), and fades.
+        self.exposure = 0.8 * self.exposure + m.shipments_detected
+        # Russia learns the real quality of what it receives (F10, M20).
+        received = m.munitions_shipped > 0
+        self.quality_trust += 0.25 * received * (self.p["stockpile.quality"] - self.quality_trust)
+        self.update_credibility()
+
+
+class DPRK(StateAgent):
+    """The DPRK: munitions stockpile and reserve, its turn to Russia, troops, labour."""
+
+    name = "DPRK"
+
+    def __init__(self, model: RussiaDPRKModel):
+        super().__init__(model)
+        R, p = self.R, self.p
+        self.stockpile = np.broadcast_to(np.asarray(p["stockpile.dprk"], float), (R,)).copy()
+        self.reserve = p["stockpile.reserve"] * self.stockpile  # M15: not shipped below this
+        self.interest = np.zeros(R)
+        deployed = bool(p["dprk.troops_deployed"]) and model.forward
+        self.troops_deployed = np.full(R, deployed)
+        self.munitions_offer = np.zeros(R)
+        self._troops_next = self.troops_deployed.copy()
+
+    def assess_interest(self) -> np.ndarray:
+        """The DPRK's interest in Russia: nuclear status, and the way out of China's embrace.
+
+        Names: M05 (nuclear weapons and status against the US and its allies — the root reason
+        it backs Moscow), M06 (dependence on China pushes it back to equal distance; China's
+        counter-offers pull it back), M09 (Russia is one of very few partners), M21 (a credible
+        Russian commitment is worth more).
+        """
+        p, m = self.p, self.model
+        threat = 0.5 + 0.5 * m.world.trilateral  # F01: the trilateral the DPRK faces
+        dependence = np.clip((m.china.trade_share - 0.5) / 0.5, 0.0, 1.0)
+        turn = p["dprk.equidistance_drive"] * dependence
+        counter = 1.0 - p["china.leverage"] * m.china.response
+        value = 0.4 * p["dprk.nuclear_drive"] * threat + 0.6 * turn * counter
+        return np.clip(value + 0.1 * m.russia.credibility, 0.0, 1.0)
+
+    def offer_munitions(self) -> np.ndarray:
+        """What the DPRK can ship without going below its defence reserve.
+
+        Names: M15 (it cannot keep supplying large quantities without exhausting its reserves),
+        M04 (it wants resources in return: it ships only while interested).
+        """
+        available = np.maximum(self.stockpile - self.reserve, 0.0)
+        return available * (self.interest > 0.2)
+
+    def consider_troops(self) -> np.ndarray:
+        """Keep, send or withdraw soldiers fighting for Russia.
+
+        Names: F13 (soldiers in Kursk), M20 (little room to draw the DPRK into the war: troops
+        are withdrawn as defence cooperation thins), M21. Troops go home when the war ends.
+        """
+        m = self.model
+        defence = m.relation("defence")
+        u = m.uniform("troops")
+        send = ~self.troops_deployed & (u < 0.1 * m.russia.defence_treaty * defence * self.interest)
+        stay = self.troops_deployed & (u >= 0.15 * (1.0 - defence))
+        return (stay | send) & (m.world.war > 0)
+
+    def decide(self) -> None:
+        self.interest = self.assess_interest()
+        self.munitions_offer = self.offer_munitions()
+        self._troops_next = self.consider_troops()
+
+    def act(self) -> None:
+        m = self.model
+        # M15: production is small; the stock falls by what was shipped.
+        self.stockpile += self.p["stockpile.production"] - m.munitions_shipped
+        m.log_change("troops", self.troops_deployed, self._troops_next)
+        self.troops_deployed = self._troops_next
+
+
+class China(StateAgent):
+    """China: the DPRK's main trading partner, its response to the turn to Russia."""
+
+    name = "China"
+
+    def __init__(self, model: RussiaDPRKModel):
+        super().__init__(model)
+        p = self.p
+        share0 = p["dprk.china_dependence"]
+        # Size China's trade so that the initial share of DPRK trade is the declared one.
+        self.base_trade = share0 / (1.0 - share0) * model.russia_trade_at(0.0)
+        self.trade = np.broadcast_to(np.asarray(self.base_trade, float), (self.R,)).copy()
+        self.trade_share = np.broadcast_to(np.asarray(share0, float), (self.R,)).copy()
+        self.response = np.zeros(self.R)
+
+    def respond_to_turn(self) -> np.ndarray:
+        """China answers the DPRK's political turn to Russia with trade and aid offers.
+
+        Names: M06 (the alliance is also a signal to Beijing; equal distance).
+        """
+        return self.model.relation("political")
+
+    def trade_with_dprk(self) -> np.ndarray:
+        """China's trade with the DPRK: shrunk by its own sanctions enforcement, grown by its
+        counter-offers.
+
+        Names: M06, M09 (a China-dependent DPRK has few other partners).
+        """
+        p = self.p
+        return (
+            self.base_trade
+            * (1.0 - 0.3 * p["china.enforcement"])
+            * (1.0 + 0.3 * p["china.leverage"] * self.response)
+        )
+
+    def decide(self) -> None:
+        self.response = self.respond_to_turn()
+        self.trade = self.trade_with_dprk()
+
+    def act(self) -> None:
+        russia_trade = self.model.trade
+        self.trade_share = self.trade / (self.trade + russia_trade)
+
+
+class USA(StateAgent):
+    """The United States: attention between Europe and Asia, enforcement, Ukraine support."""
+
+    name = "USA"
+
+    def __init__(self, model: RussiaDPRKModel):
+        super().__init__(model)
+        self.asia_attention = np.zeros(self.R)
+        self.enforcement_effect = np.zeros(self.R)
+
+    def split_attention(self) -> np.ndarray:
+        """While the war lasts the West looks to Europe; control of the DPRK loosens.
+
+        Names: M03 (attention shifts to Europe — a gain for Pyongyang).
+        """
+        base = self.p["usa.asia_attention"]
+        return base + (1.0 - base) * 0.5 * (1.0 - self.model.world.war)
+
+    def enforce(self) -> np.ndarray:
+        """Effective Western enforcement of the sanctions, with Japan and the ROK.
+
+        Names: M10 (covert cooperation must escape it), M17 (it is the 'new pressure'),
+        F01 (the trilateral strengthened at Camp David).
+        """
+        m = self.model
+        return (
+            self.p["sanctions.enforcement"]
+            * (0.5 + 0.5 * self.asia_attention)
+            * (0.7 + 0.3 * m.world.trilateral)
+        )
+
+    def decide(self) -> None:
+        self.asia_attention = self.split_attention()
+        self.enforcement_effect = self.enforce()
+
+
+class ROK(StateAgent):
+    """South Korea: whether Seoul sends large-calibre shells to Kyiv."""
+
+    name = "ROK"
+
+    def __init__(self, model: RussiaDPRKModel):
+        super().__init__(model)
+        self.ships_shells = np.zeros(self.R, dtype=bool)
+        self._decides = np.zeros(self.R, dtype=bool)
+
+    def consider_shells(self) -> np.ndarray:
+        """Seoul decides to ship shells to Kyiv (a one-way decision) while the war lasts.
+
+        Names: F11 (the ROK is one of few producers of large-calibre shells), M23 (Russia's
+        threatened answer: technology for the DPRK).
+        """
+        m = self.model
+        chance = self.p["rok.shell_hazard"] * m.world.war
+        return ~self.ships_shells & (m.uniform("rok") < chance)
+
+    def decide(self) -> None:
+        self._decides = self.consider_shells()
+
+    def act(self) -> None:
+        self.ships_shells = self.ships_shells | self._decides
+        self.model.log_event("rok_shells", self._decides)
+
+
+class Japan(StateAgent):
+    """Japan: a member of the US–Japan–ROK trilateral and of the sanctions watch."""
+
+    name = "Japan"
+
+    def __init__(self, model: RussiaDPRKModel):
+        super().__init__(model)
+        self.watch = np.zeros(self.R)
+
+    def watch_shipments(self) -> np.ndarray:
+        """Japan's part in detecting covert shipments, through the trilateral.
+
+        Names: F01 (Camp David strengthened the trilateral), M10.
+        """
+        return 0.2 * self.model.world.trilateral
+
+    def decide(self) -> None:
+        self.watch = self.watch_shipments()
+
+
+AGENT_CLASSES = (Russia, DPRK, China, USA, ROK, Japan)

@@ -1,0 +1,633 @@
+"""The single declaration of every model parameter.
+
+Each parameter is declared exactly once here — dotted Hydra key, default, type, allowed range,
+unit, meaning and the article ids it encodes (see ``../shared/ARTICLE.md``). The Hydra structured
+config, the validation of user input, the ODD parameter table and the teaching app's sliders all
+read this list; nothing else may repeat a name, a range or a label.
+
+Defaults encode the article's own assumptions. Where the article gives a number (F04, F05, F07) it
+is used; every other number is a modelling choice, marked ``chosen=True`` and listed as such in
+``docs/ODD.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Number = float | int
+
+
+@dataclass(frozen=True)
+class Param:
+    """One model parameter: its key, default, type, range, unit, meaning and article ids."""
+
+    key: str
+    default: Any
+    kind: type  # float, int or bool
+    low: float
+    high: float
+    unit: str
+    meaning: str
+    ids: tuple[str, ...]
+    chosen: bool = True  # True when the article gives no number and the value is ours
+    levels: Mapping[str, float] = field(default_factory=dict)  # named values, e.g. low/base/high
+    teach: bool = False  # shown as a slider in the teaching app
+
+    @property
+    def group(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    def resolve(self, value: Any) -> float | int | bool:
+        """Return ``value`` as this parameter's type, or raise ``ParameterError``."""
+        if isinstance(value, str) and value in self.levels:
+            return self.levels[value]
+        allowed = self.describe_allowed()
+        if self.kind is bool:
+            if isinstance(value, bool | np.bool_):
+                return bool(value)
+            raise ParameterError(f"{self.key}={value!r} is not allowed: expected {allowed}")
+        if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+            raise ParameterError(f"{self.key}={value!r} is not allowed: expected {allowed}")
+        if self.kind is int and float(value) != int(value):
+            raise ParameterError(f"{self.key}={value!r} is not allowed: expected {allowed}")
+        if not (self.low <= float(value) <= self.high):
+            raise ParameterError(f"{self.key}={value!r} is out of range: expected {allowed}")
+        return int(value) if self.kind is int else float(value)
+
+    def resolve_array(self, value: Any) -> np.ndarray:
+        """Validate an array of values (one per replicate) for this parameter."""
+        arr = np.asarray(value)
+        if self.kind is bool:
+            if arr.dtype != bool:
+                raise ParameterError(f"{self.key}: expected booleans, got dtype {arr.dtype}")
+            return arr
+        if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_):
+            raise ParameterError(f"{self.key}: expected {self.describe_allowed()}")
+        bad = ~((arr >= self.low) & (arr <= self.high))
+        if bad.any():
+            raise ParameterError(
+                f"{self.key}: {int(bad.sum())} value(s) out of range, e.g. "
+                f"{arr[bad].flat[0]!r}; expected {self.describe_allowed()}"
+            )
+        return arr.astype(float)
+
+    def describe_allowed(self) -> str:
+        if self.kind is bool:
+            return "true or false"
+        kind = "an integer" if self.kind is int else "a number"
+        text = f"{kind} in [{self.low:g}, {self.high:g}]"
+        if self.levels:
+            names = ", ".join(f"{k} ({v:g})" for k, v in self.levels.items())
+            text += f" or one of {names}"
+        return text
+
+
+class ParameterError(ValueError):
+    """A parameter value that is unknown, of the wrong type or out of range."""
+
+
+P = Param  # short alias for the table below
+
+PARAMETERS: tuple[Param, ...] = (
+    # --- world: the Russia–West confrontation and the war (M01–M03, M25) -----------------
+    P(
+        "world.confrontation",
+        0.85,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "Russia–West confrontation level the world tends to while the war goes on "
+        "(0 = détente of the 2000s, 1 = open confrontation); autumn 2024 is high",
+        ("M02", "M03", "M25"),
+        teach=True,
+    ),
+    P(
+        "world.volatility",
+        0.05,
+        float,
+        0.0,
+        0.3,
+        "index per quarter",
+        "quarterly standard deviation of shocks to the confrontation level",
+        ("M25",),
+    ),
+    P(
+        "world.persistence",
+        0.75,
+        float,
+        0.0,
+        0.99,
+        "share per quarter",
+        "share of last quarter's confrontation gap that persists (1 − speed of return to target)",
+        ("M25",),
+    ),
+    P(
+        "world.ceasefire_hazard",
+        0.03,
+        float,
+        0.0,
+        1.0,
+        "probability per quarter",
+        "chance per quarter that the war in Ukraine ends in a ceasefire (1 = ends at once)",
+        ("M03",),
+        teach=True,
+    ),
+    P(
+        "world.ceasefire_relief",
+        0.35,
+        float,
+        0.0,
+        1.0,
+        "index",
+        "how far the confrontation target falls after a ceasefire",
+        ("M02", "M03"),
+    ),
+    # --- sanctions: the UN regime, its monitoring and enforcement (F06, M02, M10, M17) ------
+    P(
+        "sanctions.un_monitoring",
+        0.5,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "strength of UN monitoring of the DPRK sanctions (1718 Committee and its experts)",
+        ("F06", "M10"),
+        teach=True,
+    ),
+    P(
+        "sanctions.enforcement",
+        0.5,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "intensity of Western enforcement: inspections, satellite watch, secondary sanctions",
+        ("M10", "M17"),
+        teach=True,
+    ),
+    P(
+        "sanctions.detection",
+        0.6,
+        float,
+        0.0,
+        1.0,
+        "probability per quarter",
+        "chance a quarter's covert shipments are detected and published at full monitoring "
+        "(F07: US statements and satellite images)",
+        ("F07", "M10"),
+    ),
+    P(
+        "sanctions.refined_cap",
+        0.125,
+        float,
+        0.0,
+        2.0,
+        "million barrels per quarter",
+        "UN cap on refined petroleum products to the DPRK (500,000 bbl a year, UNSCR 2397)",
+        ("F06", "F09", "M13"),
+    ),
+    # --- stockpile: the DPRK's munitions (F07, F10, M15, M20) -------------------------------
+    P(
+        "stockpile.dprk",
+        20.0,
+        float,
+        0.0,
+        100.0,
+        "thousand containers",
+        "the DPRK's artillery-munitions stockpile at the start, in F07's unit "
+        "(~1,000 containers shipped in a month)",
+        ("F07", "M15"),
+        levels={"low": 10.0, "base": 20.0, "high": 40.0},
+        teach=True,
+    ),
+    P(
+        "stockpile.reserve",
+        0.5,
+        float,
+        0.0,
+        1.0,
+        "share of initial stockpile",
+        "the defence reserve the DPRK will not ship below (M15: it will not exhaust its reserves)",
+        ("M15",),
+        teach=True,
+    ),
+    P(
+        "stockpile.production",
+        0.6,
+        float,
+        0.0,
+        10.0,
+        "thousand containers per quarter",
+        "new munitions the DPRK produces per quarter (M15: it lacks the economic base)",
+        ("M15",),
+    ),
+    P(
+        "stockpile.quality",
+        0.6,
+        float,
+        0.0,
+        1.0,
+        "share",
+        "share of supplied munitions that meet Russian standards (F10: poor quality)",
+        ("F10", "M20"),
+        teach=True,
+    ),
+    # --- Russia (M04, M08, M13, M17–M24) --------------------------------------------------
+    P(
+        "russia.war_demand",
+        3.0,
+        float,
+        0.0,
+        20.0,
+        "thousand containers per quarter",
+        "Russia's demand for DPRK munitions at full confrontation while the war goes on "
+        "(F07: ~1,000 containers within a month)",
+        ("F07", "M03", "M04"),
+        chosen=False,
+    ),
+    P(
+        "russia.reputation_cost",
+        0.6,
+        float,
+        0.0,
+        2.0,
+        "interest units",
+        "cost to a permanent UNSC member of openly breaching resolutions it voted for",
+        ("M17", "F06"),
+        teach=True,
+    ),
+    P(
+        "russia.tech_control",
+        0.75,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "Russia's reluctance to hand over military technology it cannot control "
+        "(copying, arms-market competition, leakage)",
+        ("M18",),
+        teach=True,
+    ),
+    P(
+        "russia.nuclear_taboo",
+        0.97,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "Russia's refusal to transfer ICBM and nuclear-weapon technology",
+        ("M19",),
+    ),
+    P(
+        "russia.tech_rate",
+        0.15,
+        float,
+        0.0,
+        1.0,
+        "probability per quarter",
+        "chance per quarter of a technology step at full interest and no reluctance",
+        ("M08", "M04"),
+    ),
+    P(
+        "russia.rok_retaliation",
+        1.5,
+        float,
+        0.0,
+        5.0,
+        "multiplier",
+        "how much more likely a technology transfer becomes once Seoul ships shells to Kyiv",
+        ("M23", "F11"),
+    ),
+    P(
+        "russia.energy_supply",
+        0.25,
+        float,
+        0.0,
+        2.0,
+        "million barrels per quarter",
+        "oil products Russia is ready to deliver per quarter under intergovernmental or "
+        "humanitarian arrangements at full economic cooperation",
+        ("F09", "M13"),
+    ),
+    P(
+        "russia.summit_rate",
+        0.35,
+        float,
+        0.0,
+        1.0,
+        "probability per quarter",
+        "chance per quarter of a summit-level contact when shared interest is full",
+        ("M01",),
+    ),
+    P(
+        "russia.implementation_rate",
+        0.3,
+        float,
+        0.01,
+        1.0,
+        "share per quarter",
+        "share of an agreed-but-unimplemented cooperation gap closed per quarter for a "
+        "one-domain agreement; wider agreements are slower",
+        ("M22",),
+    ),
+    P(
+        "russia.escalation_restraint",
+        0.8,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "restraint from signing a 'next level' document that would sharpen the confrontation",
+        ("M24", "M23"),
+    ),
+    P(
+        "russia.signalling",
+        0.5,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "weight of visits and gestures used as 'messages' to the West while it backs Ukraine",
+        ("M23",),
+    ),
+    # --- DPRK (M05, M06, M12, F13) ---------------------------------------------------------
+    P(
+        "dprk.nuclear_drive",
+        0.8,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "the DPRK's drive for nuclear status and home-grown technology",
+        ("M05",),
+    ),
+    P(
+        "dprk.china_dependence",
+        0.9,
+        float,
+        0.5,
+        0.99,
+        "share of DPRK trade",
+        "China's share of the DPRK's foreign trade at the start",
+        ("M06",),
+    ),
+    P(
+        "dprk.equidistance_drive",
+        0.6,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "the DPRK's drive back to Kim Il Sung's equal distance between Moscow and Beijing",
+        ("M06",),
+    ),
+    P(
+        "dprk.troops_deployed",
+        True,
+        bool,
+        0,
+        1,
+        "yes/no",
+        "North Korean soldiers fight for Russia at the start (F13: Kursk, autumn 2024)",
+        ("F13",),
+        chosen=False,
+    ),
+    # --- China (M06) ----------------------------------------------------------------------
+    P(
+        "china.leverage",
+        0.5,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "how strongly China counters the DPRK's turn to Russia with trade and aid",
+        ("M06",),
+        teach=True,
+    ),
+    P(
+        "china.enforcement",
+        0.2,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "how strictly China enforces the UN sanctions at its border and ports",
+        ("M06", "M09"),
+        teach=True,
+    ),
+    # --- United States (F01, M03, M23) ----------------------------------------------------
+    P(
+        "usa.asia_attention",
+        0.4,
+        float,
+        0.0,
+        1.0,
+        "share",
+        "share of US attention on Asia rather than Europe while the war goes on",
+        ("M03",),
+        teach=True,
+    ),
+    P(
+        "usa.ukraine_support",
+        0.7,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "level of US support for Ukraine, which Moscow answers with 'messages' (M23)",
+        ("M23",),
+    ),
+    # --- ROK (F11, M23) -------------------------------------------------------------------
+    P(
+        "rok.shell_hazard",
+        0.03,
+        float,
+        0.0,
+        1.0,
+        "probability per quarter",
+        "chance per quarter that Seoul decides to send shells to Kyiv (1 = at once)",
+        ("F11", "M23"),
+        teach=True,
+    ),
+    # --- Japan (F01) ----------------------------------------------------------------------
+    P(
+        "japan.trilateral",
+        0.7,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "cohesion of the US–Japan–ROK trilateral after Camp David (F01)",
+        ("F01",),
+    ),
+    # --- classifier: horizons and thresholds (S1, S2) -------------------------------------
+    P(
+        "classifier.short",
+        4,
+        int,
+        1,
+        40,
+        "quarters",
+        "end of the short term ('ойрын хугацаа'): the first year",
+        ("S1", "S2"),
+    ),
+    P(
+        "classifier.medium",
+        16,
+        int,
+        2,
+        80,
+        "quarters",
+        "end of the medium term ('дунд хугацаа'): four years, one US and ROK electoral cycle",
+        ("S1", "S2"),
+    ),
+    P(
+        "classifier.s1_defence",
+        0.5,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "S1 needs mean defence cooperation in the medium term at least this high",
+        ("S1",),
+    ),
+    P(
+        "classifier.s1_economic",
+        0.4,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "S1 needs mean economic cooperation in the medium term at least this high",
+        ("S1",),
+    ),
+    P(
+        "classifier.s1_tech_tier",
+        2,
+        int,
+        1,
+        4,
+        "tier",
+        "S1 needs technology of at least this tier (2 = conventional military)",
+        ("S1", "M08"),
+    ),
+    P(
+        "classifier.s1_breach_share",
+        0.25,
+        float,
+        0.0,
+        1.0,
+        "share of quarters",
+        "S1 needs Russia to breach the sanctions openly in at least this share of the medium term",
+        ("S1", "M17"),
+    ),
+    P(
+        "classifier.s2_defence_long",
+        0.35,
+        float,
+        0.0,
+        1.0,
+        "index 0–1",
+        "S2 needs long-term mean defence cooperation below this (the burst does not last)",
+        ("S2",),
+    ),
+    P(
+        "classifier.s2_tech_tier",
+        1,
+        int,
+        0,
+        4,
+        "tier",
+        "S2 allows technology up to this tier (1 = civil and space)",
+        ("S2", "M18"),
+    ),
+    P(
+        "classifier.s2_breach_share",
+        0.1,
+        float,
+        0.0,
+        1.0,
+        "share of quarters",
+        "S2 allows open breach in at most this share of quarters (Russia stays formally within "
+        "the old sanctions)",
+        ("S2", "M17"),
+    ),
+    P(
+        "classifier.s2_cash_share",
+        0.5,
+        float,
+        0.0,
+        1.0,
+        "share of trade",
+        "S2 needs the long-term cash share of trade below this (barter dominates)",
+        ("S2", "M16"),
+    ),
+)
+
+BY_KEY: dict[str, Param] = {p.key: p for p in PARAMETERS}
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in PARAMETERS))
+MODEL_GROUPS: tuple[str, ...] = tuple(g for g in GROUPS if g != "classifier")
+
+# Run settings that are not model parameters (CONTRACT.md keys).
+RUN_KEYS: dict[str, Any] = {"seed": 20241001, "replicates": 10_000, "horizon": 40}
+MAX_SEED = 2**63 - 1
+
+
+def defaults() -> dict[str, Any]:
+    """Default value of every parameter, keyed by dotted key."""
+    return {p.key: p.default for p in PARAMETERS}
+
+
+def resolve(values: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Merge ``values`` (dotted keys) onto the defaults and validate every one.
+
+    Scalars are resolved to their type (named levels to numbers); numpy arrays are validated
+    element-wise and kept as arrays, one value per replicate.
+    """
+    out = defaults()
+    for key, value in (values or {}).items():
+        if key not in BY_KEY:
+            raise ParameterError(f"unknown parameter {key!r}: {suggest(key)}")
+        param = BY_KEY[key]
+        out[key] = (
+            param.resolve_array(value) if isinstance(value, np.ndarray) else param.resolve(value)
+        )
+    check_consistency(out)
+    return out
+
+
+def check_consistency(values: Mapping[str, Any]) -> None:
+    """Constraints between parameters (the horizons must nest)."""
+    short, medium = values["classifier.short"], values["classifier.medium"]
+    if np.any(np.asarray(short) >= np.asarray(medium)):
+        raise ParameterError(
+            f"classifier.short={short} must be smaller than classifier.medium={medium}"
+        )
+
+
+def suggest(key: str) -> str:
+    """A hint naming the closest known keys."""
+    import difflib
+
+    close = difflib.get_close_matches(key, list(BY_KEY) + list(RUN_KEYS), n=3, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return "known groups are " + ", ".join(GROUPS)
+
+
+def flatten(nested: Mapping[str, Any], groups: Iterable[str] = GROUPS) -> dict[str, Any]:
+    """Turn ``{"world": {"confrontation": 0.8}}`` into ``{"world.confrontation": 0.8}``."""
+    flat: dict[str, Any] = {}
+    for group in groups:
+        for name, value in (nested.get(group) or {}).items():
+            flat[f"{group}.{name}"] = value
+    return flat
