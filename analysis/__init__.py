@@ -1,0 +1,1 @@
+"""Analysis of model ensembles: statistics, sensitivity analysis, scenario discovery."""
