@@ -1,0 +1,1 @@
+"""Hydra entry points, curated experiments and teaching exercises."""
