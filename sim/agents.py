@@ -168,12 +168,16 @@ class Russia(StateAgent):
     def consider_treaty(self) -> np.ndarray:
         """Sign a mutual defence assistance treaty when interest and cooperation are high.
 
-        Names: F02 (treaty of 2024-06 restoring the 1961 alliance), M07 (politics widening into
-        defence). In forward runs it is in force from the start.
+        Names: F02 (treaty of 2024-06 restoring the 1961 alliance, signed during Putin's state
+        visit), F03 (Table 1: the treaty is a product of summit diplomacy), M01 (high-level
+        contact tracks shared interest), M07 (politics widening into defence). A treaty is
+        only signed after a summit-level contact (last quarter's, the state at the start of this
+        quarter); the chance that a summit leads to one is shared interest² × defence ×
+        political cooperation. In forward runs it is in force from the start.
         """
         m = self.model
-        hazard = 0.3 * m.shared_interest**2 * m.relation("defence") * m.relation("political")
-        return ~self.defence_treaty & (m.uniform("treaty") < hazard)
+        hazard = m.shared_interest**2 * m.relation("defence") * m.relation("political")
+        return ~self.defence_treaty & m.summit & (m.uniform("treaty") < hazard)
 
     def update_credibility(self) -> None:
         """Credibility of Russia's commitment to defend the DPRK.
