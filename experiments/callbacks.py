@@ -7,10 +7,11 @@ with exit 1 and one message naming the key and what is allowed, and leaves no fi
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from experiments import config
 from sim.params import ParameterError
@@ -31,21 +32,36 @@ class SweepCallback(Callback):
             _fail(error)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from experiments import sweep
+
         try:
-            task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
-            _check_overrides(task)
+            _check_overrides(sweep.sweep_overrides(config))  # command line and preset sweeps
             _validate(config, skip_sweep=True)
         except ParameterError as error:
             _fail(error)
+        self._started = time.time()
+        total = sweep.expected_cells(sweep.sweep_overrides(config))
+        self._progress = sweep.Progress(config.hydra.sweep.dir, total, self._started).start()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from experiments import sweep
 
-        sweep.aggregate_and_report(config)
+        progress = getattr(self, "_progress", None)
+        if progress is not None:
+            progress.stop()
+        try:
+            report = sweep.aggregate_and_report(config, started=getattr(self, "_started", None))
+        except Exception as error:  # Hydra would only warn: a lost aggregation must fail loudly
+            _fail(RuntimeError(f"aggregating the sweep failed: {error!r}"))
+        if report["failed"]:  # every other cell is complete and aggregated; still signal it
+            sys.exit(1)
 
 
 def _validate(cfg: DictConfig, skip_sweep: bool = False) -> None:
+    from experiments import design
+
     config.validate(cfg)
+    design.from_config(cfg, int(cfg.seed))  # a sampled design's keys, method and sizes
 
 
 def _check_overrides(task: Any) -> None:
