@@ -1,0 +1,203 @@
+"""Replay command: ``python -m experiments.replay [--replicates N --seed S --counterfactual no_war
+--out DIR] [key=value ...]``.
+
+Runs an ensemble replay 2000Q1–2024Q3 (``sim.replay``), judges the patterns P1–P6 against their
+stated tolerances, and writes a replay directory atomically (built in a temporary sibling
+directory, renamed into place only when complete):
+
+- ``replay.json``: provenance (model version, seed, replicates, parameters, input and record file
+  hashes) and, per pattern, the measured value, the tolerance and the verdict; plus the
+  counterfactual check (no 2022 war: P3 and P4 should largely disappear, M03).
+- ``replay_quarters.parquet``: per quarter, indicator and world (``factual`` or ``no_war``) the
+  ensemble mean, share > 0 and 5/25/50/75/95 % quantiles.
+- ``runs.parquet``: one row per replicate of the selected world with its pattern indicators and
+  every model parameter as a column.
+
+``key=value`` arguments set model parameters (dotted keys of ``sim.params``), e.g.
+``russia.summit_rate=0.5``. ``python -m analysis.replay_report DIR`` draws the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from experiments import results
+from sim import params as P
+from sim import replay
+from sim.world import ReplayWorld
+
+REPLAY_FILE, QUARTERS_FILE, RUNS_FILE = "replay.json", "replay_quarters.parquet", "runs.parquet"
+
+
+class ReplayError(ValueError):
+    """Bad input to the replay command."""
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``['russia.summit_rate=0.5']`` → validated parameter values, or ``ReplayError``."""
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ReplayError(f"argument {item!r} is not key=value (e.g. russia.summit_rate=0.5)")
+        try:
+            values[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            values[key] = text
+    try:
+        P.resolve(values)
+    except P.ParameterError as exc:
+        raise ReplayError(str(exc)) from None
+    return values
+
+
+def _sha256(name: str) -> str:
+    data = resources.files("sim").joinpath("data", name).read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def build(
+    replicates: int, seed: int, counterfactual: str | None, values: dict[str, Any]
+) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Run the factual and no-war replays; return (replay.json payload, quarters, runs)."""
+    started = time.perf_counter()
+    factual = replay.run_replay(replicates, seed, None, values)
+    no_war = replay.run_replay(replicates, seed, "no_war", values)
+    elapsed = time.perf_counter() - started
+    chosen = no_war if counterfactual == "no_war" else factual
+    rows = replay.per_replicate(chosen)
+    measured = replay.measure(chosen, rows)
+    verdicts = replay.verdicts(chosen, measured)
+    check = replay.counterfactual_verdict(factual, no_war)
+    resolved = P.resolve(values)
+    for key, value in resolved.items():
+        rows[key] = value
+    quarters = pd.concat(
+        [
+            replay.quarter_bands(factual).assign(world="factual"),
+            replay.quarter_bands(no_war).assign(world="no_war"),
+        ],
+        ignore_index=True,
+    )
+    payload = {
+        "kind": "replay",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model_version": results.model_version(),
+        "versions": results.versions(),
+        "seed": int(seed),
+        "replicates": int(replicates),
+        "counterfactual": counterfactual,
+        "start_quarter": chosen.quarters[0],
+        "end_quarter": chosen.quarters[-1],
+        "quarters": len(chosen.quarters),
+        "parameters": resolved,
+        "overrides": values,
+        "inputs_sha256": _sha256("replay_inputs.csv"),
+        "record_sha256": _sha256("record.csv"),
+        "seconds": round(elapsed, 2),
+        "passed": sum(v["passed"] for v in verdicts),
+        "patterns": verdicts,
+        "lags_by_scope": replay.lags_by_scope(chosen).to_dict(orient="records"),
+        "counterfactual_check": check,
+    }
+    return payload, quarters, rows
+
+
+def write(
+    outdir: Path, payload: dict[str, Any], quarters: pd.DataFrame, rows: pd.DataFrame
+) -> None:
+    """Write the three files into a temporary sibling directory, then rename it to ``outdir``."""
+    outdir = outdir.resolve()
+    if outdir.exists() and not outdir.is_dir():
+        raise ReplayError(f"--out {outdir} exists and is not a directory")
+    if outdir.is_dir() and any(outdir.iterdir()) and not (outdir / REPLAY_FILE).exists():
+        raise ReplayError(
+            f"--out {outdir} is a non-empty directory that is not a replay directory; "
+            "choose a new or empty directory (or an earlier replay directory to replace)"
+        )
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=outdir.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run directory is not
+    try:
+        meta = {k: payload[k] for k in ("model_version", "seed", "replicates", "counterfactual")}
+        results.write_parquet(tmp / QUARTERS_FILE, quarters, meta)
+        results.write_parquet(tmp / RUNS_FILE, rows, meta)
+        results.write_json(tmp / REPLAY_FILE, payload)  # last: its presence marks completeness
+        if outdir.exists():
+            old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
+            os.replace(outdir, old)
+            os.replace(tmp, outdir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, outdir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.replay",
+        description="Replay 2000Q1–2024Q3 and check the article's patterns P1–P6.",
+    )
+    ap.add_argument("--replicates", type=_positive, default=replay.DEFAULT_REPLICATES)
+    ap.add_argument("--seed", type=int, default=replay.DEFAULT_SEED)
+    ap.add_argument(
+        "--counterfactual",
+        choices=[c for c in ReplayWorld.COUNTERFACTUALS if c],
+        default=None,
+        help="replay a changed world (no_war: no 2022 war, confrontation held at 2021Q4)",
+    )
+    ap.add_argument("--out", type=Path, default=None, help="replay directory to write")
+    ap.add_argument("overrides", nargs="*", help="model parameters as key=value")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    out = args.out or Path("outputs", "replay", datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
+    try:
+        values = parse_overrides(args.overrides)
+        payload, quarters, rows = build(args.replicates, args.seed, args.counterfactual, values)
+        write(out, payload, quarters, rows)
+    except ReplayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    world = args.counterfactual or "factual"
+    print(f"replay {world}: {args.replicates} replicates, seed {args.seed}")
+    for v in [*payload["patterns"], payload["counterfactual_check"]]:
+        verdict = "PASS" if v["passed"] else "FAIL"
+        print(f"{v['pattern']:>7} {verdict}  {v['measured']}  [tolerance: {v['tolerance']}]")
+    print(f"outputs: {out}  (report: python -m analysis.replay_report {out})")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())
