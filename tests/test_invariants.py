@@ -1,0 +1,115 @@
+"""Invariants that hold for every parameter value in the declared ranges (hypothesis).
+
+Parameter values are drawn from ``sim.params.PARAMETERS`` (no second list): as scalars, and as
+per-replicate arrays (one whole sampled design in one instance). Each quarter is checked: no
+negative stocks, the DPRK never ships below its reserve (M15), no flow larger than what exists
+(shipments ≤ offer and demand, oil ≤ Russia's supply, M13), every cooperation index and share in
+[0, 1], posture and technology tier in their sets (M08, M17, M18), and at the end the labels are
+only S1, S2 or neither and the shares sum to 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from sim import params as P
+from sim.classifier import SCENARIOS, classify, shares
+from sim.model import DOMAINS, RussiaDPRKModel
+
+R = 64
+HORIZON = 40
+EPS = 1e-9
+
+
+def _strategy(param: P.Param) -> st.SearchStrategy:
+    if param.kind is bool:
+        return st.booleans()
+    if param.kind is int:
+        return st.integers(int(param.low), int(param.high))
+    return st.floats(param.low, param.high, allow_nan=False, allow_infinity=False)
+
+
+SCALARS = st.fixed_dictionaries({p.key: _strategy(p) for p in P.PARAMETERS})
+
+
+def _array_design(seed: int) -> dict[str, np.ndarray]:
+    """Every numeric parameter as an array over replicates, uniform in its declared range."""
+    rng = np.random.default_rng(seed)
+    design: dict[str, np.ndarray] = {}
+    for p in P.PARAMETERS:
+        if p.kind is float:
+            design[p.key] = rng.uniform(p.low, p.high, R)
+        elif p.kind is int:
+            design[p.key] = rng.integers(int(p.low), int(p.high) + 1, R)
+    medium = P.BY_KEY["classifier.medium"]
+    short = design["classifier.short"]  # the horizons must nest: medium > short
+    design["classifier.medium"] = rng.integers(np.maximum(short + 1, medium.low), medium.high + 1)
+    return design
+
+
+def _check_run(model: RussiaDPRKModel) -> None:
+    """Step the model to its horizon, checking every quarter's invariants."""
+    p = model.p
+    supply = np.asarray(p["russia.energy_supply"], float)
+    tier_before = model.russia.tech_tier.copy()
+    posture_before = model.russia.posture.astype(int)
+    for _ in range(HORIZON):
+        stock_before = model.dprk.stockpile.copy()
+        model.step()
+        dprk, russia = model.dprk, model.russia
+        shipped = model.munitions_shipped
+        # Stocks (M15): never negative, never below the reserve the DPRK keeps.
+        assert (dprk.stockpile >= -EPS).all()
+        assert (dprk.stockpile >= dprk.reserve - EPS * (1 + dprk.reserve)).all()
+        # Flows never exceed what exists: shipped ≤ stock above reserve, ≤ offer, ≤ demand.
+        assert (shipped >= 0).all()
+        assert (shipped <= np.maximum(stock_before - dprk.reserve, 0) + EPS).all()
+        assert (shipped <= dprk.munitions_offer + EPS).all()
+        assert (shipped <= russia.munitions_demand + EPS).all()
+        assert not (model.shipments_detected > 0)[shipped <= 0].any()
+        # Oil (M13, F09): non-negative, never more than Russia is ready to supply.
+        assert (model.oil_delivered >= 0).all()
+        assert (model.oil_delivered <= supply + EPS).all()
+        # Cooperation indices and shares in [0, 1].
+        for d in DOMAINS:
+            for values in (model.cooperation[d], model.implemented[d], model.agreed[d]):
+                assert ((values >= -EPS) & (values <= 1 + EPS)).all(), d
+            edge = np.asarray(model.relations.edges["Russia", "DPRK"][d])
+            assert ((edge >= -EPS) & (edge <= 1 + EPS)).all()
+        for values in (
+            model.tourism,
+            model.labour,
+            model.cash_share(),
+            model.china.trade_share,
+            russia.credibility,
+            model.world.confrontation,
+        ):
+            assert ((values >= -EPS) & (values <= 1 + EPS)).all()
+        # Posture moves at most one step a quarter; the tier never falls and stays in 0..4.
+        posture = russia.posture.astype(int)
+        assert np.isin(posture, (0, 1, 2)).all()
+        assert (np.abs(posture - posture_before) <= 1).all()
+        assert ((russia.tech_tier >= tier_before) & (russia.tech_tier <= 4)).all()
+        assert ((model.infrastructure >= 0) & (model.infrastructure <= 4)).all()
+        tier_before, posture_before = russia.tech_tier.copy(), posture
+    labels = classify(model)["scenario"]
+    assert set(np.unique(labels)) <= set(SCENARIOS)
+    assert abs(sum(shares(labels).values()) - 1.0) < 1e-12
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=SCALARS, seed=st.integers(0, P.MAX_SEED))
+def test_invariants_hold_for_scalar_parameters(values: dict, seed: int) -> None:
+    """M15, M13, M08, M17, M18: invariants for one random point of the declared ranges."""
+    assume(values["classifier.short"] < values["classifier.medium"])
+    _check_run(RussiaDPRKModel(values, replicates=R, seed=seed, horizon=HORIZON))
+
+
+@settings(max_examples=10, deadline=None)
+@given(design_seed=st.integers(0, 2**32 - 1), seed=st.integers(0, P.MAX_SEED))
+def test_invariants_hold_for_a_design_in_one_instance(design_seed: int, seed: int) -> None:
+    """The same invariants when every numeric parameter varies across the replicates."""
+    design = _array_design(design_seed)
+    _check_run(RussiaDPRKModel(design, replicates=R, seed=seed, horizon=HORIZON))
