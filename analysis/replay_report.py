@@ -1,6 +1,6 @@
 """Replay report: the article's record and the replay ensemble drawn together, pattern by pattern.
 
-``main(DIR)`` reads a replay directory written by ``python -m experiments.replay`` (``replay.json``,
+``main(DIR)`` (or ``write_report(DIR)``, which returns the path) reads a replay directory written by ``python -m experiments.replay`` (``replay.json``,
 ``replay_quarters.parquet``) and the dated record (``sim/data/record.csv``), and writes
 ``DIR/report.html``: one self-contained page (figures inlined as PNG) with the inputs, one panel
 per pattern P1–P6 with its verdict (measured value next to its tolerance), the no-war
@@ -262,7 +262,7 @@ def render(meta: dict[str, Any], bands: pd.DataFrame, record: pd.DataFrame) -> s
     return "".join(parts)
 
 
-def main(directory: str | Path) -> Path:
+def write_report(directory: str | Path) -> Path:
     """Write ``DIR/report.html`` for a replay directory and return its path."""
     meta, bands = load(directory)
     page = render(meta, bands, replay.load_record())
@@ -271,18 +271,26 @@ def main(directory: str | Path) -> Path:
     return out
 
 
-def cli(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m analysis.replay_report DIR (a replay directory)", file=sys.stderr)
-        return 2
+def main(directory: str | Path) -> int:
+    """Write the report, print where it is; 0 on success, 2 (with a message) on a bad directory.
+
+    ``python -m analysis.report DIR`` calls this for a directory holding ``replay.json``.
+    """
     try:
-        out = main(args[0])
+        out = write_report(directory)
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {out}")
     return 0
+
+
+def cli(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m analysis.replay_report DIR (a replay directory)", file=sys.stderr)
+        return 2
+    return main(args[0])
 
 
 if __name__ == "__main__":

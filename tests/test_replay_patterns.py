@@ -243,7 +243,8 @@ def test_replay_command_and_report(tmp_path):
     assert [p["pattern"] for p in meta["patterns"]] == [f"P{i}" for i in range(1, 7)]
     assert {"measured", "tolerance", "passed", "ids"} <= set(meta["patterns"][0])
     assert (out / "replay_quarters.parquet").exists() and (out / "runs.parquet").exists()
-    page = replay_report.main(out).read_text()
+    assert replay_report.main(out) == 0
+    page = (out / "report.html").read_text()
     for pid in ("P1", "P2", "P3", "P4", "P5", "P6"):
         assert f"<h2>{pid} (" in page
     assert "http://" not in page and "https://" not in page  # self-contained
