@@ -41,14 +41,13 @@ class SweepCallback(Callback):
             _fail(error)
         self._started = time.time()
         total = sweep.expected_cells(sweep.sweep_overrides(config))
-        self._progress = sweep.Progress(config.hydra.sweep.dir, total, self._started).start()
+        # kept in the sweep module, not on self: launchers pickle the callbacks for their workers
+        sweep.start_progress(config.hydra.sweep.dir, total, self._started)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from experiments import sweep
 
-        progress = getattr(self, "_progress", None)
-        if progress is not None:
-            progress.stop()
+        sweep.stop_progress(config.hydra.sweep.dir)
         try:
             report = sweep.aggregate_and_report(config, started=getattr(self, "_started", None))
         except Exception as error:  # Hydra would only warn: a lost aggregation must fail loudly

@@ -14,13 +14,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.sensitivity import Problem, make_problem, sample_design
 from sim import params as P
+
+if TYPE_CHECKING:
+    from analysis.sensitivity import Problem
 
 METHODS = ("lhs", "sobol", "morris")
 
@@ -41,11 +43,15 @@ class Design:
 
     @property
     def problem(self) -> Problem:
+        from analysis.sensitivity import make_problem  # SALib: imported only for designs
+
         bounds = [(P.BY_KEY[k].low, P.BY_KEY[k].high) for k in self.parameters]
         return make_problem(list(self.parameters), bounds)
 
     def table(self) -> pd.DataFrame:
         """Every design point in design order (row ``i`` is point ``i``); integers rounded."""
+        from analysis.sensitivity import sample_design
+
         frame = sample_design(self.problem, self.method, self.points, seed=self.seed)  # type: ignore[arg-type]
         for key in self.parameters:
             if P.BY_KEY[key].kind is int:

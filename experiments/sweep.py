@@ -30,7 +30,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis.stats import proportion_ci
 from experiments import results
 from sim import params as P
 from sim.classifier import SCENARIOS
@@ -268,6 +267,21 @@ class Progress:
         print(self.line(), file=sys.stderr, flush=True)
 
 
+_PROGRESS: dict[str, Progress] = {}
+
+
+def start_progress(root: Path | str, total: int | None, started: float) -> None:
+    """Start the progress line of the sweep at ``root`` (driver side)."""
+    _PROGRESS[str(root)] = Progress(Path(str(root)), total, started).start()
+
+
+def stop_progress(root: Path | str) -> None:
+    """Stop it and print the final line."""
+    progress = _PROGRESS.pop(str(root), None)
+    if progress is not None:
+        progress.stop()
+
+
 def _clock(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
@@ -278,7 +292,7 @@ def _clock(seconds: float) -> str:
 
 def _grid_swept(jobs: list[dict[str, Any]], named: Iterable[str]) -> list[str]:
     """Parameters named in the sweep plus any whose resolved value differs between jobs."""
-    keys = [k for k in P.BY_KEY if k in set(named)]
+    keys = list(dict.fromkeys(k for k in named if k in P.BY_KEY))
     for key in P.BY_KEY:
         values = {json.dumps(j["summary"]["parameters"].get(key)) for j in jobs}
         if len(values) > 1 and key not in keys:
@@ -287,6 +301,8 @@ def _grid_swept(jobs: list[dict[str, Any]], named: Iterable[str]) -> list[str]:
 
 
 def _with_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    from analysis.stats import proportion_ci
+
     n = frame["n"].to_numpy()
     for s in SCENARIOS:
         count = frame[f"{s}_count"].to_numpy()
@@ -345,6 +361,7 @@ def aggregate(
 
     writer: pq.ParquetWriter | None = None
     pooled = dict.fromkeys(SCENARIOS, 0)
+    rows_written = 0
     table_rows: list[pd.DataFrame] = []
     meta = {
         "kind": "design" if design else "grid",
@@ -366,6 +383,7 @@ def aggregate(
             frame["model_version"] = summary["model_version"]
             frame["seed"] = int(summary["seed"])
             frame = _with_shares(frame)[_row_columns(swept_keys)]
+            rows_written += len(frame)
             for s in SCENARIOS:
                 pooled[s] += int(frame[f"{s}_count"].sum())
             if sum(len(t) for t in table_rows) < MAX_TABLE_ROWS:
@@ -393,11 +411,12 @@ def aggregate(
     n_total = sum(pooled.values())
     runs_now = sum(int(j["done"]["n"]) for j in ran) if started is not None else n_total
     elapsed = (time.time() - started) if started is not None else None
+    seeds = sorted({int(j["summary"]["seed"]) for j in jobs})
     report: dict[str, Any] = {
         "kind": meta["kind"],
         "swept": swept_keys,
         "design": design,
-        "cells": len(jobs),
+        "cells": rows_written,  # grid cells, or design points
         "jobs": len(jobs) + len(failed),
         "replicate_runs": n_total,
         "pooled": _pooled(pooled),
@@ -412,7 +431,7 @@ def aggregate(
         "elapsed_seconds": elapsed,
         "runs_per_second": (runs_now / elapsed) if elapsed else None,
         "config_hashes": sorted({str(j["summary"]["config_hash"]) for j in jobs}),
-        "seed": sorted({int(j["summary"]["seed"]) for j in jobs}),
+        "seed": seeds[0] if len(seeds) == 1 else seeds,
         **{k: v for k, v in meta.items() if k != "kind"},
     }
     results.write_json(root / SWEEP_JSON, report)
@@ -439,6 +458,8 @@ def _failure(num: int, path: Path, reason: str) -> dict[str, Any]:
 
 
 def _pooled(counts: dict[str, int]) -> dict[str, dict[str, float]]:
+    from analysis.stats import proportion_ci
+
     n = sum(counts.values())
     out = {}
     for s, c in counts.items():
@@ -497,7 +518,7 @@ def aggregate_and_report(config: Any, started: float | None = None) -> dict[str,
 
     named = [o.key_or_group for o in OverridesParser.create().parse_overrides(overrides)]
     report = aggregate(root, swept=named, expected=expected_cells(overrides), started=started)
-    print(f"sweep: {report['cells']} cell(s) aggregated into {root / SWEEP_PARQUET}")
+    print(f"sweep: {report['cells']} row(s) from {report['jobs']} job(s) in {root / SWEEP_PARQUET}")
     if report["redone"]:
         print("redone: " + ", ".join(f"job {r['job']} ({r['reason']})" for r in report["redone"]))
     for f in report["failed"]:
