@@ -17,6 +17,8 @@ change the figures too; quote them with the load.
 
 from __future__ import annotations
 
+import multiprocessing
+
 import mesa
 import numpy as np
 import pytest
@@ -71,7 +73,15 @@ def _mesa_native(runs: int) -> list[dict]:
     )
 
 
-def test_bench_mesa_native(benchmark) -> None:
+@pytest.fixture
+def keep_start_method():
+    """``mesa.batch_run`` forces the 'spawn' start method process-wide; restore it afterwards."""
+    before = multiprocessing.get_start_method(allow_none=True)
+    yield
+    multiprocessing.set_start_method(before, force=True)
+
+
+def test_bench_mesa_native(benchmark, keep_start_method) -> None:
     """The Mesa-native way: one Model (R = 1) per replicate through ``mesa.batch_run``."""
     runs = 5 if benchmark.disabled else 100
     out = benchmark.pedantic(_mesa_native, args=(runs,), rounds=1, iterations=1)

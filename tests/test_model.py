@@ -4,6 +4,8 @@ the Mesa-native way (``mesa.batch_run``) and the event log of the highlighted re
 
 from __future__ import annotations
 
+import multiprocessing
+
 import mesa
 import networkx as nx
 import numpy as np
@@ -165,7 +167,15 @@ class LabelledModel(RussiaDPRKModel):
         )
 
 
-def test_mesa_batch_run_matches_the_ensemble() -> None:
+@pytest.fixture
+def keep_start_method():
+    """``mesa.batch_run`` forces the 'spawn' start method process-wide; restore it afterwards."""
+    before = multiprocessing.get_start_method(allow_none=True)
+    yield
+    multiprocessing.set_start_method(before, force=True)
+
+
+def test_mesa_batch_run_matches_the_ensemble(keep_start_method) -> None:
     """One Model per replicate via ``mesa.batch_run``: batch_run passes each ``rng`` value as
     the seed, with replicate id 0, so run k equals replicate 0 of an ensemble of seed k."""
     seeds = [11, 12, 13, 14, 15]
