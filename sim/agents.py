@@ -227,8 +227,8 @@ class DPRK(StateAgent):
         self.stockpile = np.broadcast_to(np.asarray(p["stockpile.dprk"], float), (R,)).copy()
         self.reserve = p["stockpile.reserve"] * self.stockpile  # M15: not shipped below this
         self.interest = np.zeros(R)
-        deployed = bool(p["dprk.troops_deployed"]) and model.forward
-        self.troops_deployed = np.full(R, deployed)
+        deployed = np.asarray(p["dprk.troops_deployed"], dtype=bool) & model.forward
+        self.troops_deployed = np.broadcast_to(deployed, (R,)).copy()
         self.munitions_offer = np.zeros(R)
         self._troops_next = self.troops_deployed.copy()
 

@@ -42,9 +42,21 @@ def _windows(model: RussiaDPRKModel, upto: int) -> dict[str, np.ndarray]:
     return {k: np.broadcast_to(v, shape) for k, v in masks.items()}
 
 
+def _time_sum(values: np.ndarray) -> np.ndarray:
+    """Sum over quarters in float64, in time order, one replicate at a time.
+
+    numpy's ``sum(axis=0)`` may pair terms differently for one column than for many, which
+    would make a replicate's indicators depend (in the last bits) on its batch.
+    """
+    total = np.zeros(values.shape[1:], dtype=np.float64)
+    for row in values:
+        total += row
+    return total
+
+
 def _mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     n = mask.sum(axis=0)
-    total = np.where(mask, values, 0.0).sum(axis=0)
+    total = _time_sum(np.where(mask, values, 0.0))
     return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
@@ -62,8 +74,8 @@ def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.
     win = _windows(model, upto)
     breach = tr["posture"] == OPEN_BREACH
     out: dict[str, np.ndarray] = {
-        "munitions_total": tr["munitions"].sum(axis=0, dtype=np.float64),
-        "oil_total": tr["oil"].sum(axis=0, dtype=np.float64),
+        "munitions_total": _time_sum(tr["munitions"]),
+        "oil_total": _time_sum(tr["oil"]),
         "refined_cap_exceeded": (
             tr["oil"] > np.asarray(model.p["sanctions.refined_cap"]) + 1e-6
         ).any(axis=0),
@@ -75,7 +87,7 @@ def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.
         "labour_final": tr["labour"][-1].astype(np.float64),
         "infrastructure_links": model.infrastructure.astype(np.int8),
         "troops_deployed_final": tr["troops"][-1] > 0,
-        "troops_share": tr["troops"].mean(axis=0),
+        "troops_share": _time_sum(tr["troops"]) / upto,
         "next_level_signed": model.russia.next_level.copy(),
         "stockpile_min_ratio": tr["stockpile_ratio"].min(axis=0).astype(np.float64),
         "china_share_final": tr["china_share"][-1].astype(np.float64),
@@ -85,7 +97,7 @@ def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.
     }
     for h in HORIZONS:
         mask = win[h]
-        out[f"munitions_{h}"] = np.where(mask, tr["munitions"], 0.0).sum(axis=0)
+        out[f"munitions_{h}"] = _time_sum(np.where(mask, tr["munitions"], 0.0))
         out[f"breach_share_{h}"] = _mean(breach, mask)
         for d in ("political", "defence", "economic", "technology"):
             out[f"{d}_{h}"] = _mean(tr[d], mask)

@@ -5,9 +5,11 @@ unit, meaning and the article ids it encodes (see ``../shared/ARTICLE.md``). The
 config, the validation of user input, the ODD parameter table and the teaching app's sliders all
 read this list; nothing else may repeat a name, a range or a label.
 
-Defaults encode the article's own assumptions. Where the article gives a number (F04, F05, F07) it
-is used; every other number is a modelling choice, marked ``chosen=True`` and listed as such in
-``docs/ODD.md``.
+Defaults encode the article's own assumptions. Where the article gives a number that bears on a
+parameter (F07: ~1,000 containers of munitions in about a month) it is used and the parameter is
+marked ``chosen=False``; the article's other numbers (F04's debt, F05's 150-person delegation and
+4,000 km) describe events, not model quantities. Every other number is a modelling choice, marked
+``chosen=True`` and listed as such in ``docs/ODD.md``.
 """
 
 from __future__ import annotations

@@ -73,25 +73,7 @@ def _design_values(param: P.Param) -> np.ndarray:
     return np.array(values)
 
 
-@pytest.mark.parametrize(
-    "param",
-    [
-        pytest.param(
-            p,
-            id=p.key,
-            marks=[
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="sim/agents.py DPRK.__init__ calls bool() on dprk.troops_deployed, "
-                    "so a boolean parameter cannot be an array over replicates (ValueError)",
-                )
-            ]
-            if p.kind is bool
-            else [],
-        )
-        for p in P.PARAMETERS
-    ],
-)
+@pytest.mark.parametrize("param", [pytest.param(p, id=p.key) for p in P.PARAMETERS])
 def test_every_parameter_may_be_an_array(param: P.Param) -> None:
     """Every declared parameter may be an array of length R; each point equals its own run."""
     values = _design_values(param)

@@ -94,25 +94,12 @@ def _run(replicates, **overrides) -> RussiaDPRKModel:
     return RussiaDPRKModel(overrides, replicates=replicates, seed=SEED, horizon=40).run()
 
 
-# Indicators averaged or summed over a horizon window (short/medium/long). They are computed in
-# float32 by ``sim.classifier._mean``/``np.sum(axis=0)``, whose summation order depends on the
-# array layout (pairwise for R = 1, sequential for R > 1): see the xfail test below.
-WINDOWED = ("_short", "_medium", "_long")
-
-
 def _column(model: RussiaDPRKModel, result: dict, k: int) -> dict[str, np.ndarray]:
     """Every tracked trajectory, the label and every exact indicator of replicate id ``k``."""
     (pos,) = np.flatnonzero(model.replicate_ids == k)
     out = {f"traj.{name}": model.trajectory[name][:, pos] for name in TRACKED}
-    out.update(
-        {f"ind.{n}": np.asarray(v)[pos] for n, v in result.items() if not n.endswith(WINDOWED)}
-    )
+    out.update({f"ind.{n}": np.asarray(v)[pos] for n, v in result.items()})
     return out
-
-
-def _windowed(model: RussiaDPRKModel, result: dict, k: int) -> dict[str, np.ndarray]:
-    (pos,) = np.flatnonzero(model.replicate_ids == k)
-    return {n: np.asarray(v)[pos] for n, v in result.items() if n.endswith(WINDOWED)}
 
 
 def _assert_same(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
@@ -139,35 +126,12 @@ def _batches(k: int) -> list[np.ndarray]:
 def test_replicate_alone_equals_replicate_in_any_batch(k: int) -> None:
     """Issue 2 point 4: replicate k alone == replicate k in batches of 10 and 1,000, and in a
     shuffled, offset array of ids — every tracked trajectory, the scenario label and every
-    indicator that is not a window average, bit for bit; window averages to float32 rounding."""
+    indicator (window averages included: the classifier sums in time order), bit for bit."""
     alone = _run(np.array([k]))
-    result = classify(alone)
-    reference, windowed = _column(alone, result, k), _windowed(alone, result, k)
+    reference = _column(alone, classify(alone), k)
     for ids in _batches(k):
         model = _run(ids)
-        batch_result = classify(model)
-        _assert_same(reference, _column(model, batch_result, k))
-        other = _windowed(model, batch_result, k)
-        for name, value in windowed.items():
-            np.testing.assert_allclose(other[name], value, rtol=1e-6, atol=1e-9, err_msg=name)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim/classifier.py sums float32 trajectories over axis 0 (np.sum / np.where(..).sum),"
-    " whose order is pairwise for R = 1 and sequential for R > 1, so window averages such as"
-    " defence_medium differ from a batch in the last bits (e.g. 0.0822842196 vs 0.0822842121)."
-    " Fix: accumulate in float64 in time order (np.cumsum(x, axis=0, dtype=np.float64)[-1]).",
-)
-def test_window_indicators_bit_identical_across_batches() -> None:
-    """The window indicators (horizons of the classifier) should also be bit for bit."""
-    for k in (0, 7, 777):
-        alone = _run(np.array([k]))
-        batch = _run(np.arange(1000))
-        _assert_same(
-            _windowed(alone, classify(alone), k),
-            _windowed(batch, classify(batch), k),
-        )
+        _assert_same(reference, _column(model, classify(model), k))
 
 
 def test_batching_independence_holds_off_defaults() -> None:
