@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_ASSETS := $(VENV)/.installed-solara-assets
 INSTALL_INPUTS := pyproject.toml constraints.txt
 
 .PHONY: demo test bench lint format venv install install-test clean
@@ -18,18 +19,24 @@ $(STAMP_BASE): $(PY) $(INSTALL_INPUTS)
 	$(PIP) install -q -c constraints.txt -e .
 	@touch $@
 
+# Solara's front-end files from the npm registry into the venv, so the teaching app and its
+# browser tests work with no internet (scripts/solara_assets.py says which packages and where).
+$(STAMP_ASSETS): $(STAMP_BASE) scripts/solara_assets.py
+	$(PY) scripts/solara_assets.py
+	@touch $@
+
 $(STAMP_TEST): $(PY) $(INSTALL_INPUTS)
 	$(PIP) install -q -c constraints.txt -e '.[test,ray,slurm]'
 	@touch $@ $(STAMP_BASE)
 
 venv: $(PY)
-install: $(STAMP_BASE)
-install-test: $(STAMP_TEST)
+install: $(STAMP_BASE) $(STAMP_ASSETS)
+install-test: $(STAMP_TEST) $(STAMP_ASSETS)
 
-demo: $(STAMP_BASE)
+demo: $(STAMP_BASE) $(STAMP_ASSETS)
 	$(PY) -m experiments.demo
 
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) $(STAMP_ASSETS)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
