@@ -76,15 +76,27 @@ exercise = solara.reactive(BASELINE)
 generation = solara.reactive(0)  # bumped when an exercise is loaded: remounts the controls
 
 
+class TeachingModel(RussiaDPRKModel):
+    """``RussiaDPRKModel`` as SolaraViz re-creates it on Reset.
+
+    Mesa's Reset passes a ``scenario`` (``mesa.experimental.scenarios``) to models that take
+    ``**kwargs``; this model draws its randomness from seed-keyed streams (``sim.rng``) and
+    takes no scenario, so the argument is dropped here rather than read as a parameter.
+    """
+
+    def __init__(self, *, scenario: Any = None, **kwargs: Any):
+        super().__init__(**kwargs)
+
+
 # -- parameters -----------------------------------------------------------------------------
 def exercise_values(name: str) -> dict[str, Any]:
     """Parameter values of an exercise preset (empty for the baseline)."""
     return {} if name == BASELINE else ex.exercise_overrides(name)
 
 
-def new_model(values: dict[str, Any]) -> RussiaDPRKModel:
+def new_model(values: dict[str, Any]) -> TeachingModel:
     """A fresh ensemble with the given parameter values."""
-    return RussiaDPRKModel(replicates=ENSEMBLE, seed=SEED, horizon=HORIZON, **values)
+    return TeachingModel(replicates=ENSEMBLE, seed=SEED, horizon=HORIZON, **values)
 
 
 def slider_step(param: P.Param) -> float:
