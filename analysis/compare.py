@@ -138,28 +138,32 @@ def compare_cells(cells_a: pd.DataFrame, cells_b: pd.DataFrame, keys: list[str])
 
 
 def _tests(matched: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Long table: one row per (row of ``matched``, scenario) with difference, CI, p, h."""
-    frames = []
-    na = matched["n_a"].to_numpy(dtype=float)
-    nb = matched["n_b"].to_numpy(dtype=float)
-    for s in SCENARIO_LABELS:
-        ca = matched[f"{s}_count_a"].to_numpy(dtype=float)
-        cb = matched[f"{s}_count_b"].to_numpy(dtype=float)
-        # B minus A: "what changes when going from A to B"
-        diff, low, high = newcombe_diff_ci(cb, nb, ca, na)
-        part = matched[keys].copy() if keys else pd.DataFrame(index=matched.index)
-        part["scenario"] = s
-        part["n_a"], part["n_b"] = na.astype(np.int64), nb.astype(np.int64)
-        part["share_a"], part["share_b"] = ca / na, cb / nb
-        part["diff"], part["diff_low"], part["diff_high"] = diff, low, high
-        part["p_value"] = two_proportion_pvalue(cb, nb, ca, na)
-        part["cohens_h"] = cohens_h(cb / nb, ca / na)
-        frames.append(part)
-    out = pd.concat(frames, ignore_index=True)
-    order = {s: i for i, s in enumerate(SCENARIO_LABELS)}
-    sort_by = [*keys, "scenario"]
-    out = out.sort_values(sort_by, key=lambda c: c.map(order) if c.name == "scenario" else c)
-    return out.reset_index(drop=True)
+    """Long table: one row per (row of ``matched``, scenario) with difference, CI, p, h.
+
+    Rows keep the order of ``matched`` (sorted by the keys), scenarios in reporting order.
+    """
+    k = len(SCENARIO_LABELS)
+    na = np.repeat(matched["n_a"].to_numpy(dtype=float), k)
+    nb = np.repeat(matched["n_b"].to_numpy(dtype=float), k)
+    # (rows, scenarios) raveled row-major: row i's scenarios are consecutive
+    ca = matched[[f"{s}_count_a" for s in SCENARIO_LABELS]].to_numpy(dtype=float).ravel()
+    cb = matched[[f"{s}_count_b" for s in SCENARIO_LABELS]].to_numpy(dtype=float).ravel()
+    # B minus A: "what changes when going from A to B"
+    diff, low, high = newcombe_diff_ci(cb, nb, ca, na)
+    columns: dict[str, Any] = {key: np.repeat(matched[key].to_numpy(), k) for key in keys}
+    columns |= {
+        "scenario": np.tile(np.array(SCENARIO_LABELS, dtype=object), len(matched)),
+        "n_a": na.astype(np.int64),
+        "n_b": nb.astype(np.int64),
+        "share_a": ca / na,
+        "share_b": cb / nb,
+        "diff": diff,
+        "diff_low": low,
+        "diff_high": high,
+        "p_value": two_proportion_pvalue(cb, nb, ca, na),
+        "cohens_h": cohens_h(cb / nb, ca / na),
+    }
+    return pd.DataFrame(columns)
 
 
 def _classifier(params: dict[str, Any]) -> dict[str, Any]:

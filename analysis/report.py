@@ -124,9 +124,15 @@ def _grid_sections(rep: Report, sweep: R.Sweep) -> None:
         f"{s}_{c}" for s in SCENARIO_LABELS for c in ("count", "share", "ci_low", "ci_high")
     ]
     keep += [c for c in cells.columns if c.endswith("_mean")]
-    rep.tables["cells"] = cells[[c for c in keep if c in cells.columns]]
-    items = rep.section("Cells of the sweep")
-    items.append(_Table("cells", "One row per cell: shares with Wilson 95 % intervals."))
+    if sweep.kind == "design":
+        rep.section("Design points").append(
+            f"The {len(cells):,} design points (parameters, counts, shares, Wilson 95 % "
+            f"intervals) are in {R.SWEEP_FILE}; they are not repeated here."
+        )
+    else:
+        rep.tables["cells"] = cells[[c for c in keep if c in cells.columns]]
+        items = rep.section("Cells of the sweep")
+        items.append(_Table("cells", "One row per cell: shares with Wilson 95 % intervals."))
     numeric = [k for k in swept if pd.api.types.is_numeric_dtype(cells[k])]
     if len(numeric) >= 2:
         x, y = numeric[0], numeric[1]

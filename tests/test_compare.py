@@ -1,0 +1,187 @@
+"""Tests for ``python -m analysis.compare``: planted differences are found, seeds are not.
+
+A planted difference: two grids that differ only in the DPRK's stockpile (F05/F07: the shells
+Russia can buy; 10 vs 40 thousand containers) must show a significant change in P(S1). Two grids
+that differ only in the seed must show none, and over many repetitions (binomial draws through the
+same functions) the share of comparisons with any Holm-significant cell must stay at or under 5 %.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from analysis_fixtures import write_grid_sweep, write_run
+
+from analysis import api
+from analysis import results as R
+from analysis.compare import compare_cells, compare_results, main
+from analysis.stats import SCENARIO_LABELS
+
+ROOT = Path(__file__).resolve().parents[1]
+AXIS = {"sanctions.enforcement": [0.2, 0.8]}
+REPLICATES = 3000
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("planted")
+    a = write_grid_sweep(
+        root / "a", AXIS, seed=21, replicates=REPLICATES, fixed={"stockpile.dprk": 10.0}
+    )
+    b = write_grid_sweep(
+        root / "b", AXIS, seed=21, replicates=REPLICATES, fixed={"stockpile.dprk": 40.0}
+    )
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("seeds")
+    a = write_grid_sweep(root / "a", AXIS, seed=31, replicates=2000)
+    b = write_grid_sweep(root / "b", AXIS, seed=32, replicates=2000)
+    return a, b
+
+
+def test_planted_difference_is_found(planted: tuple[Path, Path]) -> None:
+    cmp = api.compare(*planted)
+    assert cmp.keys == ["sanctions.enforcement"]
+    assert len(cmp.per_cell) == len(AXIS["sanctions.enforcement"]) * len(SCENARIO_LABELS)
+    assert cmp.differing == {"stockpile.dprk": (10.0, 40.0)}
+    s1 = cmp.overall.set_index("scenario").loc["S1"]
+    assert s1["significant"] and s1["p_adjusted"] < 0.05
+    assert s1["diff_low"] > 0 or s1["diff_high"] < 0  # the interval excludes 0
+    # the sign is B - A, read independently from the two sweeps' tables
+    a, b = (pd.read_parquet(d / "sweep.parquet") for d in planted)
+    raw = b["S1_count"].sum() / b["n"].sum() - a["S1_count"].sum() / a["n"].sum()
+    assert s1["diff"] == pytest.approx(raw, abs=1e-12)
+    assert np.sign(s1["cohens_h"]) == np.sign(raw)
+    assert not cmp.warnings  # same model, classifier and replicate counts
+
+
+def test_seed_only_difference_is_not_significant(seeds: tuple[Path, Path]) -> None:
+    cmp = api.compare(*seeds)
+    assert not cmp.per_cell["significant"].any()
+    assert not cmp.overall["significant"].any()
+    assert cmp.differing == {}
+
+
+def _draw_cells(rng: np.random.Generator, probs: np.ndarray, n: int, cells: int) -> pd.DataFrame:
+    counts = rng.multinomial(n, probs, size=cells)
+    table = pd.DataFrame({"x": np.arange(cells, dtype=float), "n": n})
+    for i, s in enumerate(SCENARIO_LABELS):
+        table[f"{s}_count"] = counts[:, i]
+    return table
+
+
+@pytest.fixture
+def no_gc_in_multipletests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """statsmodels' multipletests runs gc.collect() on every call (0.1 s here); skip it."""
+    monkeypatch.setattr(gc, "collect", lambda *args: 0)
+
+
+@pytest.mark.usefixtures("no_gc_in_multipletests")
+def test_false_positive_rate_at_or_under_nominal_level() -> None:
+    """Same probabilities on both sides: Holm keeps 'any significant cell' at or under 5 %.
+
+    2,000 repetitions of a 9-cell comparison (27 per-cell tests, 3 overall tests): the standard
+    error of an observed rate near 4 % is 0.44 points.
+    """
+    rng = np.random.default_rng(20240611)
+    reps, cells, n = 2000, 9, 2000
+    probs = np.array([0.03, 0.45, 0.52])
+    any_cell, any_overall, raw = 0, 0, []
+    for _ in range(reps):
+        cmp = compare_cells(
+            _draw_cells(rng, probs, n, cells), _draw_cells(rng, probs, n, cells), ["x"]
+        )
+        any_cell += bool(cmp.per_cell["significant"].any())
+        any_overall += bool(cmp.overall["significant"].any())
+        raw.append((cmp.per_cell["p_value"] < 0.05).mean())
+    assert any_cell / reps <= 0.05
+    assert any_overall / reps <= 0.05
+    # not vacuous: the unadjusted tests reject at about their nominal 5 %
+    assert 0.035 <= float(np.mean(raw)) <= 0.065
+
+
+@pytest.mark.usefixtures("no_gc_in_multipletests")
+def test_power_on_a_planted_synthetic_difference() -> None:
+    rng = np.random.default_rng(7)
+    hits = 0
+    for _ in range(100):
+        a = _draw_cells(rng, np.array([0.03, 0.45, 0.52]), 3000, 4)
+        b = _draw_cells(rng, np.array([0.06, 0.45, 0.49]), 3000, 4)
+        hits += bool(
+            compare_cells(a, b, ["x"]).overall.set_index("scenario").loc["S1", "significant"]
+        )
+    assert hits >= 95
+
+
+def test_cells_on_one_side_are_listed() -> None:
+    rng = np.random.default_rng(3)
+    probs = np.array([0.1, 0.4, 0.5])
+    a = _draw_cells(rng, probs, 500, 3)  # x = 0, 1, 2
+    b = _draw_cells(rng, probs, 500, 4).assign(x=[1.0, 2.0, 3.0, 4.0])
+    cmp = compare_cells(a, b, ["x"])
+    assert cmp.only_a["x"].tolist() == [0.0]
+    assert cmp.only_b["x"].tolist() == [3.0, 4.0]
+    assert sorted(cmp.per_cell["x"].unique()) == [1.0, 2.0]
+    # the overall comparison pools the matched cells only
+    overall_n_a = cmp.overall["n_a"].iloc[0]
+    assert overall_n_a == 2 * 500
+
+
+def test_warnings_for_model_classifier_and_replicates(tmp_path: Path) -> None:
+    write_run(tmp_path / "a", {}, seed=4, replicates=300)
+    write_run(tmp_path / "b", {"classifier.s1_defence": 0.6}, seed=4, replicates=200)
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    summary["model_version"] = "0.0.0+gdeadbeef"
+    (tmp_path / "b" / "summary.json").write_text(json.dumps(summary))
+    cmp = compare_results(R.load(tmp_path / "a"), R.load(tmp_path / "b"))
+    text = " ".join(cmp.warnings)
+    assert "model versions differ" in text
+    assert "classifier settings differ" in text and "classifier.s1_defence" in text
+    assert "replicate counts differ" in text
+    assert len(cmp.per_cell) == len(SCENARIO_LABELS)  # two runs are one cell each
+
+
+def test_command_line_run_vs_run(planted: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    a, b = planted
+    assert main([str(a / "0"), str(b / "0"), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Holm" in out and "Newcombe" in out and "S1" in out
+    md = (tmp_path / "compare.md").read_text()
+    page = (tmp_path / "compare.html").read_text()
+    assert "Holm" in md and "Newcombe" in md and "stockpile.dprk" in md
+    assert "http://" not in page and "https://" not in page
+
+
+def test_command_line_sweep_vs_sweep_writes_into_dir_b(seeds: tuple[Path, Path]) -> None:
+    a, b = seeds
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis.compare", str(a), str(b)],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (b / "compare" / "compare.html").is_file() and (b / "compare" / "compare.md").is_file()
+    assert "matched cells: 2" in proc.stdout
+    shutil.rmtree(b / "compare")
+
+
+def test_not_a_result_dir_exits_nonzero(planted: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main([str(planted[0]), str(tmp_path / "empty")]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(tmp_path / "empty") in err[0] and "expected" in err[0]
+    assert not (tmp_path / "empty" / "compare").exists()
