@@ -18,6 +18,7 @@ memory needed grows with the number of design points, not of replicate runs.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,7 @@ __all__ = [
     "compare",
     "design_points",
     "drivers",
+    "rare_outputs",
     "fan_chart",
     "heatmap",
     "marginal_effects",
@@ -182,6 +184,9 @@ def design_points(source: Source) -> tuple[pd.DataFrame, list[str], str]:
 
 def _problem(names: list[str], table: pd.DataFrame, sweep: R.Sweep) -> Any:
     bounds_meta = sweep.design.get("bounds") or {}
+    if isinstance(bounds_meta, list):  # experiments.design writes one [low, high] per parameter
+        listed = sweep.design.get("parameters") or []
+        bounds_meta = dict(zip(listed, bounds_meta, strict=False))
     bounds = []
     for k in names:
         if k in bounds_meta:
@@ -207,10 +212,16 @@ def sobol(source: Source, outputs: dict[str, str] | None = None, seed: int = 0) 
     frames = []
     for output, column in wanted.items():
         y = table[column].to_numpy(dtype=float)
+        if not np.all(np.isfinite(y)):  # e.g. a window-mean indicator undefined at some points
+            continue
         if method == "morris":
             ind = morris_indices(problem, table[names], y, seed=seed)
         elif method == "sobol":
-            ind = sobol_indices(problem, y, seed=seed)
+            with warnings.catch_warnings():
+                # SALib warns (and returns zeros) when a block of outputs is constant, e.g. a
+                # rare scenario; the report says so through rare_outputs()
+                warnings.filterwarnings("ignore", message=r".*Constant values encountered.*")
+                ind = sobol_indices(problem, y, seed=seed)
         else:
             raise ValueError(
                 f"{sweep.path}: a {method!r} design has no variance-based indices; "
@@ -221,6 +232,23 @@ def sobol(source: Source, outputs: dict[str, str] | None = None, seed: int = 0) 
     return tidy[
         ["output", "parameter", *[c for c in tidy.columns if c not in ("output", "parameter")]]
     ]
+
+
+def rare_outputs(source: Source, minimum: int = 30) -> dict[str, int]:
+    """Scenario outputs (``P(S1)``, ``P(S2)``) with fewer than ``minimum`` informative points.
+
+    A point is informative for P(S) when it differs from the design's typical value: the
+    returned number is ``min(#points with P(S) > 0, #points with P(S) < 1)``. Sobol' indices of
+    such an output rest on a handful of runs (SALib returns zeros when a block is constant).
+    """
+    table, _, _ = design_points(source)
+    out = {}
+    for output in ("P(S1)", "P(S2)"):
+        y = table[DESIGN_OUTPUTS[output]].to_numpy(dtype=float)
+        informative = int(min((y > 0).sum(), (y < 1).sum()))
+        if informative < minimum:
+            out[output] = informative
+    return out
 
 
 def drivers(source: Source | pd.DataFrame) -> pd.DataFrame:

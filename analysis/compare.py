@@ -246,12 +246,18 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _md(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{value:.4g}"
+    return str(value).replace("|", "\\|")
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table of ``frame`` (values as they print)."""
     if frame.empty:
         return "_(none)_\n"
     cols = [str(c) for c in frame.columns]
-    cell = [[str(v).replace("|", "\\|") for v in row] for row in frame.itertuples(index=False)]
+    cell = [[_md(v) for v in row] for row in frame.itertuples(index=False)]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in cell]
     return "\n".join(lines) + "\n"

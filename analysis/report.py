@@ -228,10 +228,17 @@ def _design_sections(rep: Report, sweep: R.Sweep) -> None:
                 name = f"sobol_{output[2:4]}"
                 rep.figures[name] = figures.sobol_chart(part, output)
                 items.append(_Fig(name, f"Sobol' indices of {output} (bars: 95 % intervals)."))
+            rare = api.rare_outputs(sweep)
+            for output, informative in rare.items():
+                items.append(
+                    f"Caution: {output} is informative at only {informative} design point(s) "
+                    f"(the scenario is too rare, or too common, over these ranges); its indices "
+                    "are not reliable (SALib reports zeros when a block of outputs is constant)."
+                )
             ranking = api.drivers(tidy)
             rep.tables["drivers"] = ranking
             items = rep.section("Which parameters drive S1 and which drive S2")
-            items.append(_drivers_sentence(ranking))
+            items.append(_drivers_sentence(ranking, rare))
             items.append(
                 _Table(
                     "drivers",
@@ -271,8 +278,10 @@ class _Pre:
     text: str
 
 
-def _drivers_sentence(ranking: pd.DataFrame) -> str:
+def _drivers_sentence(ranking: pd.DataFrame, rare: dict[str, int]) -> str:
     def top(col: str, scenario: str) -> str:
+        if f"P({scenario})" in rare:
+            return f"{scenario} has too few informative design points to rank its drivers"
         order = ranking.sort_values(col, ascending=False).head(3)
         named = [f"{r.parameter} (ST = {getattr(r, col):.2f})" for r in order.itertuples()]
         return f"{scenario} is driven most by " + ", ".join(named)
