@@ -1,7 +1,8 @@
 """Real-browser test of ``report.html``: every figure renders and nothing leaves 127.0.0.1.
 
-A small grid sweep (sanctions enforcement M10/M17 × stockpile F07 × confrontation M02/M03) is
-reported with ``python -m analysis.report``; the report directory is served by Python's
+The sweep is the one ``make demo`` runs (``experiment=demo``: sanctions enforcement M10/M17 ×
+stockpile F07/M15 × confrontation M02/M03, joblib launcher), made for real through Hydra with fewer
+replicates per cell, and reported with ``python -m analysis.report``; the report directory is served by Python's
 ``http.server`` on 127.0.0.1 and opened in headless Chromium (fixtures in conftest.py, whose
 ``browser_page`` fails the test if any request goes to another host).
 """
@@ -9,31 +10,29 @@ reported with ``python -m analysis.report``; the report directory is served by P
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the fixture writers
-
-from analysis_fixtures import write_grid_sweep  # noqa: E402
-
-from analysis import report  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
-
-GRID = {
-    "sanctions.enforcement": [0.2, 0.8],
-    "stockpile.dprk": [10.0, 40.0],
-    "world.confrontation": [0.5, 0.9],
-}
 
 
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = write_grid_sweep(tmp_path_factory.mktemp("sweep"), GRID, seed=9, replicates=100)
+    """The demo's sweep (real Hydra multirun, joblib), then its report, both as a user runs them."""
+    root = tmp_path_factory.mktemp("demo") / "sweep"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    sweep = [sys.executable, "-m", "experiments.run", "-m", "experiment=demo", "replicates=100"]
+    sweep.append(f"hydra.sweep.dir={root}")
+    subprocess.run(sweep, cwd=REPO, env=env, check=True, capture_output=True, timeout=300)
+    assert (root / "sweep.parquet").is_file()
     out = root / "report"
-    assert report.main([str(root), "--out", str(out)]) == 0
+    cmd = [sys.executable, "-m", "analysis.report", str(root), "--out", str(out)]
+    subprocess.run(cmd, cwd=REPO, env=env, check=True, capture_output=True, timeout=300)
     return out
 
 
@@ -50,7 +49,7 @@ def test_report_figures_render_offline(
         "--directory",
         str(report_dir),
     ]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     with start_server(cmd, server_port, env) as server:
         browser_page.goto(server.url + "report.html", wait_until="load")
         figures = browser_page.evaluate(
