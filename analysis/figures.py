@@ -41,8 +41,8 @@ __all__ = [
 SCENARIO_COLOURS = {"all": "#444444", "S1": "#b2182b", "S2": "#2166ac", "neither": "#7f7f7f"}
 SCENARIO_NAMES = {
     "all": "all runs",
-    "S1": "S1: strategic alliance",
-    "S2": "S2: short-lived, transactional",
+    "S1": "S1: the alliance expands",  # ARTICLE.md, Хувилбар 1
+    "S2": "S2: a message to the West",  # ARTICLE.md, Хувилбар 2
     "neither": "neither",
 }
 
