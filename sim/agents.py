@@ -278,7 +278,11 @@ class DPRK(StateAgent):
     def act(self) -> None:
         m = self.model
         # M15: production is small; the stock falls by what was shipped.
-        self.stockpile += self.p["stockpile.production"] - m.munitions_shipped
+        kept = self.stockpile - m.munitions_shipped
+        # What stays at home is used in training or ages (stockpile.depreciation).
+        self.stockpile = (
+            kept * (1.0 - self.p["stockpile.depreciation"]) + self.p["stockpile.production"]
+        )
         m.log_change("troops", self.troops_deployed, self._troops_next)
         self.troops_deployed = self._troops_next
 

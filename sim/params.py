@@ -130,6 +130,9 @@ PARAMETERS: tuple[Param, ...] = (
       'the defence reserve the DPRK will not ship below (M15: it will not exhaust its reserves)', teach=True),
     P('stockpile.production', 0.6, float, 0.0, 10.0, 'thousand containers per quarter', ('M15',),
       'new munitions the DPRK produces per quarter (M15: it lacks the economic base)'),
+    P('stockpile.depreciation', 0.03, float, 0.0, 0.5, 'share per quarter', ('M15',),
+      "share of the stockpile used in training or lost to ageing each quarter; with the default "
+      'production it holds the stock near its base level when nothing is shipped'),
     P('stockpile.quality', 0.6, float, 0.0, 1.0, 'share', ('F10', 'M20'),
       'share of supplied munitions that meet Russian standards (F10: poor quality)', teach=True),
     # --- Russia (M04, M08, M13, M17–M24) --------------------------------------------------
