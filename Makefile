@@ -42,8 +42,11 @@ test: $(STAMP_TEST) $(STAMP_ASSETS)
 	$(PY) -m pytest
 
 bench: $(STAMP_TEST)
+	@mkdir -p .benchmarks
 	MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
-	$(PY) -m pytest tests/test_benchmark.py --benchmark-enable --benchmark-only --benchmark-columns=min,median,max,rounds
+	$(PY) -m pytest tests/test_benchmark.py tests/test_sweep_benchmark.py --benchmark-enable \
+	  --benchmark-only --benchmark-columns=min,median,max,rounds --benchmark-json=.benchmarks/latest.json
+	$(PY) scripts/bench_summary.py .benchmarks/latest.json
 
 format: $(STAMP_TEST)
 	$(VENV)/bin/ruff format .
