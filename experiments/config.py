@@ -121,14 +121,14 @@ def check_override_values(overrides: Iterable[str]) -> None:
         key = override.key_or_group
         if override.is_hydra_override() or key.startswith("hydra") or override.package:
             continue
-        if key in known_top or key.split(".")[0] in ("output", "design", "hydra"):
+        if key in known_top or ("." in key and key.split(".")[0] in ("output", "design")):
             values = list(override.sweep_iterator()) if override.is_sweep_override() else []
             if key in P.RUN_KEYS:
                 for v in values or [override.value()]:
                     if isinstance(v, bool) or not isinstance(v, int):
                         raise P.ParameterError(f"{key}={v!r} is not allowed: expected an integer")
             continue
-        if key in P.GROUPS or key == "experiment":  # a config-group choice: sanctions=strict
+        if key == "experiment" or (CONF_DIR / key).is_dir():  # a group choice: sanctions=strict
             values = list(override.sweep_iterator()) if override.is_sweep_override() else []
             for v in values or [override.value()]:
                 _check_group_option(key, v)

@@ -86,6 +86,8 @@ def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.
         "tourism_final": tr["tourism"][-1].astype(np.float64),
         "labour_final": tr["labour"][-1].astype(np.float64),
         "infrastructure_links": model.infrastructure.astype(np.int8),
+        "gas_total": model.gas_total.copy(),
+        "gas_pipeline": model.gas_pipeline.copy(),
         "troops_deployed_final": tr["troops"][-1] > 0,
         "troops_share": _time_sum(tr["troops"]) / upto,
         "next_level_signed": model.russia.next_level.copy(),

@@ -47,6 +47,7 @@ DRAWS: dict[str, tuple[int, int]] = {
     "treaty": (3, 1),
     "troops": (3, 2),
     "infrastructure": (3, 3),
+    "pipeline": (4, 0),
 }
 NORMALS = {
     "posture": ("posture_a", "posture_b"),
@@ -159,6 +160,9 @@ class RussiaDPRKModel(mesa.Model):
         self.tourism = np.full(R, 0.3 if self.forward else 0.05)  # F08: first tourists 2024-02
         self.labour = np.full(R, 0.2 if self.forward else 0.0)
         self.infrastructure = np.full(R, 1 if self.forward else 0, dtype=np.int8)
+        self.gas_pipeline = np.zeros(R, dtype=bool)  # F03: the 2011 pipeline plan was not built
+        self.gas_delivered = np.zeros(R)
+        self.gas_total = np.zeros(R)
         self.cooperation = {d: self.implemented[d].copy() for d in DOMAINS}
         self.trade = self.russia_trade_at(self.cooperation["economic"])
         self.shared_interest = np.zeros(R)
@@ -286,6 +290,20 @@ class RussiaDPRKModel(mesa.Model):
         built = (self.uniform("infrastructure") < 0.1 * economic) & (self.infrastructure < 4)
         self.infrastructure = self.infrastructure + built
         self.log_event("infrastructure", built)
+        self.deliver_gas(economic)
+
+    def deliver_gas(self, economic: np.ndarray) -> None:
+        """Natural gas needs a pipeline, agreed in 2011 and never built: a wide, slow project.
+
+        Names: M13 (gas under intergovernmental arrangements), M04 (resources in return for arms),
+        M14 (transport links), F03 (the 2011 pipeline agreement), M22 (wide agreements are slow).
+        Gas is not sanctioned by the UN caps, so no posture is needed.
+        """
+        new = ~self.gas_pipeline & (self.uniform("pipeline") < 0.02 * economic)
+        self.gas_pipeline = self.gas_pipeline | new
+        self.log_event("infrastructure", new)
+        self.gas_delivered = self.p["russia.gas_supply"] * economic * self.gas_pipeline
+        self.gas_total = self.gas_total + self.gas_delivered
 
     def update_relations(self) -> None:
         """Summits, agreements and their slow implementation (M01, M07, M22, M23).
@@ -424,6 +442,7 @@ class RussiaDPRKModel(mesa.Model):
         rd["flows"] = {
             "munitions DPRK→Russia": self.munitions_shipped,
             "oil products Russia→DPRK": self.oil_delivered,
+            "gas Russia→DPRK": self.gas_delivered,
             "tourists Russia→DPRK": self.tourism,
             "labour DPRK→Russia": self.labour,
             "trade": self.trade,

@@ -153,6 +153,9 @@ PARAMETERS: tuple[Param, ...] = (
     P('russia.energy_supply', 0.25, float, 0.0, 2.0, 'million barrels per quarter', ('F09', 'M13'),
       'oil products Russia is ready to deliver per quarter under intergovernmental or '
       'humanitarian arrangements at full economic cooperation'),
+    P('russia.gas_supply', 0.1, float, 0.0, 2.0, 'billion m³ per quarter', ('M13', 'M04', 'F03'),
+      'natural gas Russia is ready to deliver per quarter at full economic cooperation, once a '
+      'pipeline exists (F03: agreed in 2011, never built)'),
     P('russia.summit_rate', 0.8, float, 0.0, 1.0, 'probability per quarter', ('M01',),
       'chance per quarter of a summit-level contact when shared interest is full (calibrated '
       "to Table 1's summit counts by the replay, docs/VALIDATION.md)"),

@@ -308,6 +308,17 @@ def test_M23_messages_make_summits_more_frequent() -> None:
 # --- economic channels (M10–M14, M16, F08, F09) ----------------------------------------------
 
 
+def test_M13_M14_gas_flows_only_through_a_pipeline() -> None:
+    """M13, M14, F03: gas flows only once a pipeline is built (the 2011 plan was never built),
+    and more gas is delivered where Russia offers more."""
+    model, result = ensemble()
+    assert (result["gas_total"][~result["gas_pipeline"]] == 0).all()
+    assert 0 < result["gas_pipeline"].mean() < 1  # built in some futures, not in all
+    _, less = at("russia.gas_supply", 0.05)
+    _, more = at("russia.gas_supply", 0.5)
+    assert_larger(more["gas_total"], less["gas_total"], "gas delivered")
+
+
 def test_M11_M10_tourism_grows_without_open_breach() -> None:
     """M11, M10, F08: tourism is not sanctioned — it grows from its 2024 level even where
     Russia never breaches the sanctions openly."""
