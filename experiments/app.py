@@ -65,6 +65,7 @@ LABEL_POSITIONS = {("Russia", "DPRK"): (0.62, 0.72), ("DPRK", "China"): (0.22, 0
 EDGE_FLOWS = {  # flow names of model.relations → catalogue keys
     "munitions DPRK→Russia": "edge.munitions",
     "oil products Russia→DPRK": "edge.oil",
+    "gas Russia→DPRK": "edge.gas",
     "tourists Russia→DPRK": "edge.tourism",
     "labour DPRK→Russia": "edge.labour",
     "trade": "edge.trade",

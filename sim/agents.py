@@ -8,8 +8,9 @@ Axelrod-Python cites papers.
 Activation (see ``docs/ODD.md``): each quarter every agent first ``decide``s from the state at the
 start of the quarter — no agent sees another's decision of the same quarter — then the model
 settles the exchanges between them (shipments, detection, trade shares), then every agent
-``act``s on its own decisions. Agents are stepped in the fixed order Russia, DPRK, China, USA,
-ROK, Japan, but because of the decide/act split the order does not change any result.
+``act``s on its own decisions; what one state decides is seen by the others from the next quarter
+on. Agents are stepped in the fixed order Russia, DPRK, China, USA, ROK, Japan, but because of the
+decide/act split the order changes no result (``tests/test_model.py`` runs them in reverse).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class Russia(StateAgent):
         self.munitions_demand = np.zeros(R)
         self.energy_offer = np.zeros(R)
         self._posture_target = self.posture.copy()
+        self._sign_treaty = np.zeros(R, dtype=bool)
+        self._credibility_next = self.credibility.copy()
         self._tech_step = np.zeros(R, dtype=bool)
         self._sign_next_level = np.zeros(R, dtype=bool)
 
@@ -179,14 +182,14 @@ class Russia(StateAgent):
         hazard = m.shared_interest**2 * m.relation("defence") * m.relation("political")
         return ~self.defence_treaty & m.summit & (m.uniform("treaty") < hazard)
 
-    def update_credibility(self) -> None:
-        """Credibility of Russia's commitment to defend the DPRK.
+    def assess_credibility(self) -> np.ndarray:
+        """Credibility of Russia's commitment to defend the DPRK, next quarter.
 
         Names: F12 (Armenia, a CSTO member, was not defended in 2023), M21 (doubtful, but DPRK
         soldiers in Kursk may change it), F13.
         """
         target = 0.3 + 0.4 * self.model.dprk.troops_deployed + 0.2 * self.defence_treaty
-        self.credibility += 0.15 * (target - self.credibility)
+        return self.credibility + 0.15 * (target - self.credibility)
 
     # -- schedule ------------------------------------------------------------------------
     def decide(self) -> None:
@@ -197,6 +200,7 @@ class Russia(StateAgent):
         self.energy_offer = self.offer_energy()
         self._sign_next_level = self.consider_next_level()
         self._sign_treaty = self.consider_treaty()
+        self._credibility_next = self.assess_credibility()
 
     def act(self) -> None:
         m = self.model
@@ -213,7 +217,7 @@ class Russia(StateAgent):
         # Russia learns the real quality of what it receives (F10, M20).
         received = m.munitions_shipped > 0
         self.quality_trust += 0.25 * received * (self.p["stockpile.quality"] - self.quality_trust)
-        self.update_credibility()
+        self.credibility = self._credibility_next
 
 
 class DPRK(StateAgent):
@@ -300,7 +304,8 @@ class China(StateAgent):
         self.base_trade = share0 / (1.0 - share0) * model.russia_trade_at(0.0)
         self.trade = np.broadcast_to(np.asarray(self.base_trade, float), (self.R,)).copy()
         self.trade_share = np.broadcast_to(np.asarray(share0, float), (self.R,)).copy()
-        self.response = np.zeros(self.R)
+        self.response = self.respond_to_turn()
+        self._response_next, self._trade_next = self.response, self.trade
 
     def respond_to_turn(self) -> np.ndarray:
         """China answers the DPRK's political turn to Russia with trade and aid offers.
@@ -309,7 +314,7 @@ class China(StateAgent):
         """
         return self.model.relation("political")
 
-    def trade_with_dprk(self) -> np.ndarray:
+    def trade_with_dprk(self, response: np.ndarray) -> np.ndarray:
         """China's trade with the DPRK: shrunk by its own sanctions enforcement, grown by its
         counter-offers.
 
@@ -319,16 +324,16 @@ class China(StateAgent):
         return (
             self.base_trade
             * (1.0 - 0.3 * p["china.enforcement"])
-            * (1.0 + 0.3 * p["china.leverage"] * self.response)
+            * (1.0 + 0.3 * p["china.leverage"] * response)
         )
 
     def decide(self) -> None:
-        self.response = self.respond_to_turn()
-        self.trade = self.trade_with_dprk()
+        self._response_next = self.respond_to_turn()
+        self._trade_next = self.trade_with_dprk(self._response_next)
 
     def act(self) -> None:
-        russia_trade = self.model.trade
-        self.trade_share = self.trade / (self.trade + russia_trade)
+        self.response, self.trade = self._response_next, self._trade_next
+        self.trade_share = self.trade / (self.trade + self.model.trade)
 
 
 class USA(StateAgent):
@@ -338,8 +343,9 @@ class USA(StateAgent):
 
     def __init__(self, model: RussiaDPRKModel):
         super().__init__(model)
-        self.asia_attention = np.zeros(self.R)
-        self.enforcement_effect = np.zeros(self.R)
+        self.asia_attention = self.split_attention()
+        self.enforcement_effect = self.enforce(self.asia_attention)
+        self._next = (self.asia_attention, self.enforcement_effect)
 
     def split_attention(self) -> np.ndarray:
         """While the war lasts the West looks to Europe; control of the DPRK loosens.
@@ -349,7 +355,7 @@ class USA(StateAgent):
         base = self.p["usa.asia_attention"]
         return base + (1.0 - base) * 0.5 * (1.0 - self.model.world.war)
 
-    def enforce(self) -> np.ndarray:
+    def enforce(self, asia_attention: np.ndarray) -> np.ndarray:
         """Effective Western enforcement of the sanctions, with Japan and the ROK.
 
         Names: M10 (covert cooperation must escape it), M17 (it is the 'new pressure'),
@@ -358,13 +364,17 @@ class USA(StateAgent):
         m = self.model
         return (
             self.p["sanctions.enforcement"]
-            * (0.5 + 0.5 * self.asia_attention)
+            * (0.5 + 0.5 * asia_attention)
             * (0.7 + 0.3 * m.world.trilateral)
         )
 
     def decide(self) -> None:
-        self.asia_attention = self.split_attention()
-        self.enforcement_effect = self.enforce()
+        attention = self.split_attention()
+        self._next = (attention, self.enforce(attention))
+
+    def act(self) -> None:
+        # Others see this quarter's attention and enforcement from the next quarter on.
+        self.asia_attention, self.enforcement_effect = self._next
 
 
 class ROK(StateAgent):
@@ -402,7 +412,8 @@ class Japan(StateAgent):
 
     def __init__(self, model: RussiaDPRKModel):
         super().__init__(model)
-        self.watch = np.zeros(self.R)
+        self.watch = self.watch_shipments()
+        self._watch_next = self.watch
 
     def watch_shipments(self) -> np.ndarray:
         """Japan's part in detecting covert shipments, through the trilateral.
@@ -412,7 +423,10 @@ class Japan(StateAgent):
         return 0.2 * self.model.world.trilateral
 
     def decide(self) -> None:
-        self.watch = self.watch_shipments()
+        self._watch_next = self.watch_shipments()
+
+    def act(self) -> None:
+        self.watch = self._watch_next
 
 
 AGENT_CLASSES = (Russia, DPRK, China, USA, ROK, Japan)

@@ -239,15 +239,19 @@ class RussiaDPRKModel(mesa.Model):
             )
 
     # -- the quarter -------------------------------------------------------------------------
+    def activation_order(self) -> tuple[mesa.Agent, ...]:
+        """Russia, DPRK, China, USA, ROK, Japan. Decide/act makes the order irrelevant (tested)."""
+        return (self.russia, self.dprk, self.china, self.usa, self.rok, self.japan)
+
     def step(self) -> None:
         """One quarter: world inputs, decide, settle exchanges, act, relations, record."""
         self._blocks.clear()
         self.world.advance()
         self.shared_interest = np.sqrt(self.russia.assess_interest() * self.dprk.assess_interest())
-        for agent in (self.russia, self.dprk, self.china, self.usa, self.rok, self.japan):
+        for agent in self.activation_order():
             agent.decide()
         self.settle_exchanges()
-        for agent in (self.russia, self.dprk, self.china, self.usa, self.rok, self.japan):
+        for agent in self.activation_order():
             agent.act()
         self.update_relations()
         self._update_graph()

@@ -76,6 +76,21 @@ def test_every_event_kind_has_a_message_and_article_ids(lang):
         assert ids and set(ids) <= ARTICLE_IDS
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_flow_on_the_relations_graph_has_a_label(lang):
+    """The network view labels every flow the model puts on an edge (model.relations)."""
+    from experiments.app import EDGE_FLOWS
+    from sim.model import RussiaDPRKModel
+
+    model = RussiaDPRKModel(replicates=2, seed=1, horizon=2)
+    model.step()
+    names = {name for _, _, data in model.relations.edges(data=True) for name in data["flows"]}
+    assert names, "the model puts no flows on the graph"
+    for name in names:
+        assert name in EDGE_FLOWS, f"flow {name!r} has no label in experiments/app.py EDGE_FLOWS"
+        assert t(EDGE_FLOWS[name], lang, value=1.0)
+
+
 def test_event_ids_follow_the_article():
     # the pairs the article draws (ARTICLE.md): posture ↔ M17 reputation cost, technology ↔
     # M08/M18, Seoul's shells ↔ F11/M23, the next-level document ↔ M24, soldiers ↔ F13

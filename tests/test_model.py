@@ -195,3 +195,34 @@ def test_events_are_logged_for_the_highlighted_replicate() -> None:
     assert [e["step"] - 1 for e in changes if e["step"] > 1] == expected
     other = RussiaDPRKModel(overrides, replicates=np.arange(20, 40), seed=SEED, highlight=6).run()
     assert other.events != model.events
+
+
+def test_activation_order_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decide, then act (docs/ODD.md §3): running the agents in the reverse order gives the same
+    trajectories, labels, indicators and events, bit for bit — forward and in a replay."""
+    from sim.world import ReplayWorld
+
+    def run(reverse: bool, **kwargs):
+        if reverse:
+            forward_order = RussiaDPRKModel.activation_order
+            monkeypatch.setattr(
+                RussiaDPRKModel, "activation_order", lambda self: forward_order(self)[::-1]
+            )
+        model = RussiaDPRKModel(
+            {"rok.shell_hazard": 0.2, "russia.reputation_cost": 0.2}, seed=SEED, **kwargs
+        ).run()
+        monkeypatch.undo()
+        return model
+
+    for kwargs in (
+        {"replicates": 300},
+        {"replicates": 300, "replay": ReplayWorld(), "horizon": 99},
+    ):
+        a, b = run(False, **kwargs), run(True, **kwargs)
+        for name in a.trajectory:
+            assert a.trajectory[name].tobytes() == b.trajectory[name].tobytes(), name
+        ra, rb = classify(a), classify(b)
+        for name in ra:
+            assert np.asarray(ra[name]).tobytes() == np.asarray(rb[name]).tobytes(), name
+        key = lambda e: (e["step"], e["kind"], e.get("after", -1))  # noqa: E731
+        assert sorted(a.events, key=key) == sorted(b.events, key=key)
