@@ -264,7 +264,10 @@ def load(path: str | Path) -> Run | Sweep | Replay:
         if missing:
             raise NotAResultDir(p, f"{SWEEP_FILE} lacks the columns {missing}")
         meta = _read_json(p / SWEEP_META_FILE) if (p / SWEEP_META_FILE).is_file() else {}
-        return Sweep(p, _complete_cells(table), meta)
+        cells = _complete_cells(table)
+        if cells.empty:
+            raise NotAResultDir(p, f"{SWEEP_FILE} has no complete cell (see sweep.json's failures)")
+        return Sweep(p, cells, meta)
     if (p / SUMMARY_FILE).is_file() and (p / RUNS_FILE).is_file():
         summary = _read_json(p / SUMMARY_FILE)
         if "n" not in summary or "scenarios" not in summary:

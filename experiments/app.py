@@ -449,9 +449,10 @@ def futures_markdown(model: RussiaDPRKModel, lang: str) -> str:
             f"| {t(f'scenario.{s}', lang)} | <span class='share-{s}'>{100 * share:.1f} %</span> "
             f"| {100 * low:.1f} – {100 * high:.1f} % |"
         )
-    medium = int(np.max(model.p["classifier.medium"]))
-    if summary["step"] < medium:
-        lines += ["", f"<small>{t('futures.note', lang, medium=medium)}</small>"]
+    if summary["step"] < model.horizon:
+        medium_start = int(np.max(model.p["classifier.short"])) + 1
+        note = t("futures.note", lang, medium_start=medium_start, horizon=model.horizon)
+        lines += ["", f"<small>{note}</small>"]
     return "\n".join(lines)
 
 

@@ -76,6 +76,11 @@ def register() -> None:
     ConfigStore.instance().store(name="base_config", node=schema())
 
 
+MAX_HORIZON = 400
+# Allowed values of the run keys (checked for every sweep value before any job starts).
+RUN_KEY_RANGES = {"seed": (0, P.MAX_SEED), "replicates": (1, 10**9), "horizon": (1, MAX_HORIZON)}
+
+
 def run_settings(cfg: DictConfig) -> tuple[dict[str, Any], int, int, int]:
     """Validated (params by dotted key, seed, replicates, horizon) from a composed config."""
     container: dict[str, Any] = {}
@@ -92,8 +97,14 @@ def run_settings(cfg: DictConfig) -> tuple[dict[str, Any], int, int, int]:
         raise P.ParameterError(f"seed={seed} is out of range: expected an integer in [0, 2**63)")
     if replicates < 1:
         raise P.ParameterError(f"replicates={replicates} must be at least 1")
-    if not 1 <= horizon <= 400:
-        raise P.ParameterError(f"horizon={horizon} is out of range: expected 1 to 400 quarters")
+    if not 1 <= horizon <= MAX_HORIZON:
+        raise P.ParameterError(
+            f"horizon={horizon} is out of range: expected 1 to {MAX_HORIZON} quarters"
+        )
+    if int(container["output"]["batch_size"]) < 1:
+        raise P.ParameterError(
+            f"output.batch_size={container['output']['batch_size']} must be at least 1"
+        )
     if params["classifier.medium"] >= horizon:
         raise P.ParameterError(
             f"classifier.medium={params['classifier.medium']} must be shorter than "
@@ -124,9 +135,12 @@ def check_override_values(overrides: Iterable[str]) -> None:
         if key in known_top or ("." in key and key.split(".")[0] in ("output", "design")):
             values = list(override.sweep_iterator()) if override.is_sweep_override() else []
             if key in P.RUN_KEYS:
+                low, high = RUN_KEY_RANGES[key]
                 for v in values or [override.value()]:
-                    if isinstance(v, bool) or not isinstance(v, int):
-                        raise P.ParameterError(f"{key}={v!r} is not allowed: expected an integer")
+                    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+                        raise P.ParameterError(
+                            f"{key}={v!r} is not allowed: expected an integer in [{low}, {high}]"
+                        )
             continue
         if key == "experiment" or (CONF_DIR / key).is_dir():  # a group choice: sanctions=strict
             values = list(override.sweep_iterator()) if override.is_sweep_override() else []

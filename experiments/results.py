@@ -32,17 +32,21 @@ RUNS_FILE, SUMMARY_FILE, QUANTILES_FILE = "runs.parquet", "summary.json", "quant
 def model_version() -> str:
     """Package version plus the git commit of the source tree when there is one."""
     root = Path(__file__).resolve().parents[1]
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=5
         ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short=12", "HEAD")
+        # Edited tracked files make results that the commit alone does not reproduce.
+        dirty = bool(commit) and bool(git("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"{__version__}+g{commit}" if commit else __version__
+        commit, dirty = "", False
+    if not commit:
+        return __version__
+    return f"{__version__}+g{commit}" + (".dirty" if dirty else "")
 
 
 def versions() -> dict[str, str]:

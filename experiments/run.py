@@ -24,6 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from experiments import config, design, results, runner, sweep
+from sim.world import FORWARD_START
 
 config.register()
 
@@ -73,7 +74,7 @@ def run(cfg: DictConfig, outdir: Path, resume: bool = False) -> dict:
         "experiment": str(cfg.get("experiment_name", "default")),
         "replicates": replicates,
         "horizon": horizon,
-        "start_quarter": "2024Q4",
+        "start_quarter": FORWARD_START,
         "parameters": params,
         "runs_per_second": round(replicates / max(elapsed, 1e-9), 1),
     }

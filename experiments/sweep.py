@@ -149,7 +149,8 @@ def clear_job(jobdir: Path) -> str | None:
         reason = None
     elif ok:
         reason = "config changed"
-    for name in (DONE_FILE, ERROR_FILE, results.SUMMARY_FILE, POINTS_FILE):
+    stale = (DONE_FILE, ERROR_FILE, results.SUMMARY_FILE, POINTS_FILE)
+    for name in (*stale, results.RUNS_FILE, results.QUANTILES_FILE):
         (jobdir / name).unlink(missing_ok=True)
     for tmp in jobdir.glob(".*.tmp"):
         tmp.unlink(missing_ok=True)

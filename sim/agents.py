@@ -229,7 +229,8 @@ class DPRK(StateAgent):
         super().__init__(model)
         R, p = self.R, self.p
         self.stockpile = np.broadcast_to(np.asarray(p["stockpile.dprk"], float), (R,)).copy()
-        self.reserve = p["stockpile.reserve"] * self.stockpile  # M15: not shipped below this
+        # M15: the defence reserve is a level the DPRK keeps, whatever it holds at the start.
+        self.reserve = np.broadcast_to(np.asarray(p["stockpile.reserve"], float), (R,)).copy()
         self.interest = np.zeros(R)
         deployed = np.asarray(p["dprk.troops_deployed"], dtype=bool) & model.forward
         self.troops_deployed = np.broadcast_to(deployed, (R,)).copy()
@@ -300,8 +301,9 @@ class China(StateAgent):
         super().__init__(model)
         p = self.p
         share0 = p["dprk.china_dependence"]
-        # Size China's trade so that the initial share of DPRK trade is the declared one.
-        self.base_trade = share0 / (1.0 - share0) * model.russia_trade_at(0.0)
+        # Size China's trade so that the initial share of DPRK trade is the declared one,
+        # against Russia's trade at the starting economic cooperation.
+        self.base_trade = share0 / (1.0 - share0) * model.trade
         self.trade = np.broadcast_to(np.asarray(self.base_trade, float), (self.R,)).copy()
         self.trade_share = np.broadcast_to(np.asarray(share0, float), (self.R,)).copy()
         self.response = self.respond_to_turn()

@@ -80,6 +80,8 @@ def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.
             tr["oil"] > np.asarray(model.p["sanctions.refined_cap"]) + 1e-6
         ).any(axis=0),
         "tech_tier_max": tr["tech_tier"].max(axis=0).astype(np.int8),
+        # S1 needs the technology within the short and medium term, not in year nine.
+        "tech_tier_medium": np.where(win["long"], 0, tr["tech_tier"]).max(axis=0).astype(np.int8),
         "breach_share": breach.mean(axis=0),
         "loophole_share": (tr["posture"] == 1).mean(axis=0),
         "cash_share_long": np.zeros(model.R),
@@ -116,7 +118,7 @@ def label(ind: dict[str, np.ndarray], p: dict) -> np.ndarray:
     s1 = (
         (ind["defence_medium"] >= p["classifier.s1_defence"])
         & (ind["economic_medium"] >= p["classifier.s1_economic"])
-        & (ind["tech_tier_max"] >= p["classifier.s1_tech_tier"])
+        & (ind["tech_tier_medium"] >= p["classifier.s1_tech_tier"])
         & (ind["breach_share_medium"] >= p["classifier.s1_breach_share"])
     )
     burst = ind["munitions_short"] > 0  # S2 begins with a short-term burst of defence trade
@@ -129,7 +131,9 @@ def label(ind: dict[str, np.ndarray], p: dict) -> np.ndarray:
         & ~ind["next_level_signed"]
         & (ind["cash_share_long"] < p["classifier.s2_cash_share"])
     )
-    # NaN comparisons are False, so a window that is still empty never makes a run S1 or S2.
+    # While a trajectory is cut short (the app's live view, ``upto``), an empty long window falls
+    # back to the medium one, so a run can be provisionally S2 from quarter 5 on; NaN comparisons
+    # are False, so in the first year (empty medium window) every run is "neither".
     return np.where(s1, "S1", np.where(s2, "S2", "neither"))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import re
 import sys
 from pathlib import Path
@@ -81,7 +82,7 @@ def rules() -> list[tuple[str, str, tuple[str, ...]]]:
             doc = inspect.getdoc(member) or ""
             ids = tuple(dict.fromkeys(ID_PATTERN.findall(doc)))
             if ids:
-                first = doc.strip().splitlines()[0]
+                first = " ".join(doc.strip().split("\n\n")[0].split())  # the first paragraph
                 found.append((f"{cls.__name__}.{name}", first, ids))
     return found
 
@@ -135,8 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if new != text:
-        args.path.write_text(new, encoding="utf-8")
-    print(generated()["parameters"])
+        tmp = args.path.with_name(f".{args.path.name}.tmp")
+        tmp.write_text(new, encoding="utf-8")
+        os.replace(tmp, args.path)  # never a half-written ODD
+        print(f"updated {args.path}")
     return 0
 
 

@@ -213,7 +213,7 @@ class RussiaDPRKModel(mesa.Model):
 
     @staticmethod
     def russia_trade_at(economic: np.ndarray | float) -> np.ndarray | float:
-        """Russia–DPRK trade volume (DPRK–China trade at 1 = its 2024 level) (M09, M16)."""
+        """Russia–DPRK trade volume, in arbitrary units shared with China's trade (M09, M16)."""
         return 0.05 + 0.6 * np.asarray(economic)
 
     @property
@@ -245,6 +245,9 @@ class RussiaDPRKModel(mesa.Model):
 
     def step(self) -> None:
         """One quarter: world inputs, decide, settle exchanges, act, relations, record."""
+        if self.steps > self.horizon:  # past the horizon nothing happens (Play may overshoot)
+            self.running = False
+            return
         self._blocks.clear()
         self.world.advance()
         self.shared_interest = np.sqrt(self.russia.assess_interest() * self.dprk.assess_interest())
@@ -300,12 +303,12 @@ class RussiaDPRKModel(mesa.Model):
         """Natural gas needs a pipeline, agreed in 2011 and never built: a wide, slow project.
 
         Names: M13 (gas under intergovernmental arrangements), M04 (resources in return for arms),
-        M14 (transport links), F03 (the 2011 pipeline agreement), M22 (wide agreements are slow).
+        F03 (the 2011 pipeline agreement), M22 (wide agreements are slow).
         Gas is not sanctioned by the UN caps, so no posture is needed.
         """
         new = ~self.gas_pipeline & (self.uniform("pipeline") < 0.02 * economic)
         self.gas_pipeline = self.gas_pipeline | new
-        self.log_event("infrastructure", new)
+        self.log_event("pipeline", new)
         self.gas_delivered = self.p["russia.gas_supply"] * economic * self.gas_pipeline
         self.gas_total = self.gas_total + self.gas_delivered
 

@@ -120,14 +120,15 @@ PARAMETERS: tuple[Param, ...] = (
     P('sanctions.detection', 0.6, float, 0.0, 1.0, 'probability per quarter', ('F07', 'M10'),
       "chance a quarter's covert shipments are detected and published at full monitoring (F07: "
       'US statements and satellite images)'),
-    P('sanctions.refined_cap', 0.125, float, 0.0, 2.0, 'million barrels per quarter', ('F06', 'F09', 'M13'),
+    P('sanctions.refined_cap', 0.125, float, 0.0, 2.0, 'million barrels per quarter', ('F09', 'M13'),
       'UN cap on refined petroleum products to the DPRK (500,000 bbl a year, UNSCR 2397)'),
     # --- stockpile: the DPRK's munitions (F07, F10, M15, M20) -------------------------------
     P('stockpile.dprk', 20.0, float, 0.0, 100.0, 'thousand containers', ('F07', 'M15'),
       "the DPRK's artillery-munitions stockpile at the start, in F07's unit (~1,000 containers "
       'shipped in a month)', levels={'low': 10.0, 'base': 20.0, 'high': 40.0}, teach=True),
-    P('stockpile.reserve', 0.5, float, 0.0, 1.0, 'share of initial stockpile', ('M15',),
-      'the defence reserve the DPRK will not ship below (M15: it will not exhaust its reserves)', teach=True),
+    P('stockpile.reserve', 10.0, float, 0.0, 100.0, 'thousand containers', ('M15',),
+      'the defence reserve the DPRK will not ship below (M15: it will not exhaust its reserves); '
+      'half the base stockpile', teach=True),
     P('stockpile.production', 0.6, float, 0.0, 10.0, 'thousand containers per quarter', ('M15',),
       'new munitions the DPRK produces per quarter (M15: it lacks the economic base)'),
     P('stockpile.depreciation', 0.03, float, 0.0, 0.5, 'share per quarter', ('M15',),
@@ -201,7 +202,8 @@ PARAMETERS: tuple[Param, ...] = (
     P('classifier.s1_economic', 0.4, float, 0.0, 1.0, 'index 0–1', ('S1',),
       'S1 needs mean economic cooperation in the medium term at least this high'),
     P('classifier.s1_tech_tier', 2, int, 1, 4, 'tier', ('S1', 'M08'),
-      'S1 needs technology of at least this tier (2 = conventional military)'),
+      'S1 needs technology of at least this tier (2 = conventional military) by the end of the '
+      'medium term'),
     P('classifier.s1_breach_share', 0.25, float, 0.0, 1.0, 'share of quarters', ('S1', 'M17'),
       'S1 needs Russia to breach the sanctions openly in at least this share of the medium term'),
     P('classifier.s2_defence_long', 0.35, float, 0.0, 1.0, 'index 0–1', ('S2',),

@@ -134,6 +134,13 @@ class ReplayWorld:
         return len(self.schedule.quarters)
 
     def bind(self, model: RussiaDPRKModel) -> ReplayWorld:
+        if model.horizon > self.quarters:
+            from sim.params import ParameterError
+
+            raise ParameterError(
+                f"horizon={model.horizon} is longer than the replay data "
+                f"({self.quarters} quarters, {self.schedule.quarters[0]}–{self.schedule.quarters[-1]})"
+            )
         bound = ReplayWorld.__new__(ReplayWorld)
         bound.__dict__.update(self.__dict__)
         bound.model = model

@@ -157,8 +157,8 @@ def test_M15_larger_stockpile_ships_more_and_no_fewer_s1() -> None:
 
 def test_M15_lower_reserve_ships_more() -> None:
     """M15: the reserve the DPRK will not go below limits what it ships."""
-    _, guarded = at("stockpile.reserve", 0.8)
-    _, open_ = at("stockpile.reserve", 0.2)
+    _, guarded = at("stockpile.reserve", 16.0)
+    _, open_ = at("stockpile.reserve", 4.0)
     assert_larger(open_["munitions_total"], guarded["munitions_total"], "munitions shipped")
 
 

@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 #: Article ids (../shared/ARTICLE.md) that explain each event kind the model logs.
 EVENT_IDS: dict[str, tuple[str, ...]] = {
     "shipment_detected": ("F07", "M10"),
+    "pipeline": ("F03", "M13"),
     "posture": ("M17", "M10"),
     "tech_transfer": ("M08", "M18", "M23"),
     "rok_shells": ("F11", "M23"),
