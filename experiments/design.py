@@ -115,6 +115,13 @@ def check(design: Design) -> None:
             raise P.ParameterError(
                 f"design.parameters: {key!r} is true/false and cannot be sampled from a range"
             )
+        if P.BY_KEY[key].group not in P.MODEL_GROUPS:
+            # The classifier's horizons and thresholds define the outcome, they are not an
+            # uncertain input of the model; sampling them would also break short < medium.
+            raise P.ParameterError(
+                f"design.parameters: {key!r} is a classifier setting and cannot be sampled; "
+                f"allowed are the model groups " + ", ".join(P.MODEL_GROUPS)
+            )
     for name in ("points", "chunks", "replicates_per_point"):
         if int(getattr(design, name)) < 1:
             raise P.ParameterError(f"design.{name}={getattr(design, name)} must be at least 1")

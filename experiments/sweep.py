@@ -17,7 +17,9 @@ re-aggregates a sweep directory (e.g. after Slurm jobs finished without the driv
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -174,15 +176,18 @@ def record_failure(jobdir: Path, job: int, overrides: Sequence[str], error: Base
 
 
 def sweep_overrides(config: Any) -> list[str]:
-    """The sweep's overrides: ``hydra.sweeper.params`` (presets) then the command line."""
+    """The sweep's overrides: ``hydra.sweeper.params`` (presets), then the command line, which
+    replaces a preset's value for the same key (as Hydra's basic sweeper does)."""
     from omegaconf import OmegaConf
 
     params = config.hydra.sweeper.get("params") or {}
     if OmegaConf.is_config(params):
         params = OmegaConf.to_container(params, resolve=True)
-    items = [f"{k}={v}" for k, v in params.items()]
     task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
-    return items + [str(t) for t in task]
+    merged = {str(k): f"{k}={v}" for k, v in params.items()}
+    for item in (str(t) for t in task):
+        merged[item.split("=", 1)[0]] = item  # same key: the command line wins
+    return list(merged.values())
 
 
 def expected_cells(overrides: Iterable[str]) -> int | None:
@@ -370,7 +375,9 @@ def aggregate(
         "versions": results.versions(),
     }
     out_path = root / SWEEP_PARQUET
-    tmp_path = root / f".{SWEEP_PARQUET}.tmp"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{SWEEP_PARQUET}.", suffix=".tmp", dir=root)
+    os.close(fd)
+    tmp_path = Path(tmp_name)  # unique: two aggregations of one folder do not collide
     try:
         for job in jobs:
             frame = pd.read_parquet(job["path"] / POINTS_FILE)
@@ -402,6 +409,7 @@ def aggregate(
         else:
             writer.close()
             writer = None
+        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; the table is an ordinary result file
         tmp_path.replace(out_path)
     finally:
         if writer is not None:
@@ -533,9 +541,10 @@ def aggregate_and_report(config: Any, started: float | None = None) -> dict[str,
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m experiments.sweep DIR``: (re-)aggregate a multirun directory."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1 or not Path(args[0]).is_dir():
+    if len(args) != 1 or not (Path(args[0]) / "multirun.yaml").is_file():
         print(
-            "usage: python -m experiments.sweep MULTIRUN_DIR (an existing directory)",
+            "usage: python -m experiments.sweep MULTIRUN_DIR (a Hydra multirun directory: "
+            "it holds multirun.yaml)",
             file=sys.stderr,
         )
         return 2

@@ -44,6 +44,9 @@ class StateAgent(mesa.Agent):
     def R(self) -> int:
         return self.model.R
 
+    def perceive(self) -> None:
+        """Read the world at the start of the quarter (before anyone decides)."""
+
     def decide(self) -> None:
         """Form this quarter's intentions from the state at the start of the quarter."""
 
@@ -192,8 +195,10 @@ class Russia(StateAgent):
         return self.credibility + 0.15 * (target - self.credibility)
 
     # -- schedule ------------------------------------------------------------------------
-    def decide(self) -> None:
+    def perceive(self) -> None:
         self.interest = self.assess_interest()
+
+    def decide(self) -> None:
         self.munitions_demand = self.demand_munitions()
         self._posture_target = self.choose_posture()
         self._tech_step = self.consider_technology()
@@ -275,8 +280,10 @@ class DPRK(StateAgent):
         stay = self.troops_deployed & (u >= 0.15 * (1.0 - defence))
         return (stay | send) & (m.world.war > 0)
 
-    def decide(self) -> None:
+    def perceive(self) -> None:
         self.interest = self.assess_interest()
+
+    def decide(self) -> None:
         self.munitions_offer = self.offer_munitions()
         self._troops_next = self.consider_troops()
 

@@ -64,6 +64,8 @@ def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.
     """Per-replicate indicators over the short, medium and long horizons (CONTRACT: runs.parquet).
 
     ``upto`` cuts the trajectory (for the app's live shares); default: all recorded quarters.
+    Indicators of state rather than trajectory (next-level document, summits, links, gas, war,
+    Seoul's shells) are read at the model's current quarter, so cut at ``upto=model.steps``.
     """
     if model.trajectory is None:
         raise ValueError("the model was run with record=False: nothing to classify")

@@ -250,7 +250,9 @@ class RussiaDPRKModel(mesa.Model):
             return
         self._blocks.clear()
         self.world.advance()
-        self.shared_interest = np.sqrt(self.russia.assess_interest() * self.dprk.assess_interest())
+        for agent in self.activation_order():
+            agent.perceive()  # each state's interest, from the start of the quarter (M01)
+        self.shared_interest = np.sqrt(self.russia.interest * self.dprk.interest)
         for agent in self.activation_order():
             agent.decide()
         self.settle_exchanges()
