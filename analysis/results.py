@@ -28,6 +28,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from analysis.stats import SCENARIO_LABELS, proportion_ci
+from experiments.replay import REPLAY_FILE
+from experiments.results import QUANTILES_FILE, RUNS_FILE, SUMMARY_FILE
+from experiments.sweep import INDICATORS, SWEEP_JSON, SWEEP_PARQUET
 from sim import params as P
 
 __all__ = [
@@ -42,17 +45,10 @@ __all__ = [
     "pool_cells",
 ]
 
-RUNS_FILE, SUMMARY_FILE, QUANTILES_FILE = "runs.parquet", "summary.json", "quantiles.parquet"
-SWEEP_FILE, SWEEP_META_FILE, REPLAY_FILE = "sweep.parquet", "sweep.json", "replay.json"
-
+# The file names and cell indicators are those the writers declare (one source each).
+SWEEP_FILE, SWEEP_META_FILE = SWEEP_PARQUET, SWEEP_JSON
 #: Per-replicate indicators whose cell means ``sweep.parquet`` carries as ``<name>_mean``.
-CELL_INDICATORS: tuple[str, ...] = (
-    "munitions_total",
-    "defence_long",
-    "economic_medium",
-    "tech_tier_max",
-    "breach_share",
-)
+CELL_INDICATORS: tuple[str, ...] = INDICATORS
 
 EXPECTED = (
     "a run directory (summary.json + runs.parquet), a sweep directory (sweep.parquet) "

@@ -22,6 +22,8 @@ from numpy.typing import ArrayLike
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 
+from sim.classifier import SCENARIOS
+
 __all__ = [
     "SCENARIO_LABELS",
     "adjust_pvalues",
@@ -33,7 +35,7 @@ __all__ = [
 ]
 
 #: Outcome labels of a run, in reporting order.
-SCENARIO_LABELS: tuple[str, str, str] = ("S1", "S2", "neither")
+SCENARIO_LABELS: tuple[str, ...] = SCENARIOS  # the classifier's labels, in its order
 
 
 def _as_float(x: ArrayLike) -> np.ndarray:
