@@ -11,6 +11,7 @@ only S1, S2 or neither and the shares sum to 1.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -96,9 +97,20 @@ def _check_run(model: RussiaDPRKModel) -> None:
         assert ((russia.tech_tier >= tier_before) & (russia.tech_tier <= 4)).all()
         assert ((model.infrastructure >= 0) & (model.infrastructure <= 4)).all()
         tier_before, posture_before = russia.tech_tier.copy(), posture
-    labels = classify(model)["scenario"]
+    result = classify(model)
+    labels = result["scenario"]
     assert set(np.unique(labels)) <= set(SCENARIOS)
     assert abs(sum(shares(labels).values()) - 1.0) < 1e-12
+    # What the article says each future is (ARTICLE.md, the two scenarios), per replicate:
+    # S1 has military technology and an open breach; S2 has neither, no next-level document
+    # and began with a burst of munitions.
+    s1, s2 = labels == "S1", labels == "S2"
+    assert (result["tech_tier_medium"][s1] >= 2).all() or np.any(p["classifier.s1_tech_tier"] < 2)
+    assert (result["breach_share_medium"][s1] > 0).all() or np.any(
+        p["classifier.s1_breach_share"] == 0
+    )
+    assert not result["next_level_signed"][s2].any()
+    assert (result["munitions_short"][s2] > 0).all()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -115,3 +127,24 @@ def test_invariants_hold_for_a_design_in_one_instance(design_seed: int, seed: in
     """The same invariants when every numeric parameter varies across the replicates."""
     design = _array_design(design_seed)
     _check_run(RussiaDPRKModel(design, replicates=R, seed=seed, horizon=HORIZON))
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {},  # the article's assumptions: S2 is common
+        {"russia.reputation_cost": 0.1, "russia.tech_control": 0.2, "russia.tech_rate": 0.3},
+    ],
+)
+def test_labelled_runs_look_like_the_article_says(setting: dict) -> None:
+    """ARTICLE.md, the two scenarios: every S1 run handed over military technology (tier ≥ 2)
+    by the end of the medium term and breached the sanctions openly; every S2 run began with a
+    burst of munitions, got no military technology and signed no next-level document."""
+    result = classify(RussiaDPRKModel(setting, replicates=2000, seed=5).run())
+    s1, s2 = result["scenario"] == "S1", result["scenario"] == "S2"
+    assert s1.sum() + s2.sum() > 200  # enough labelled runs for the checks to bite
+    assert (result["tech_tier_medium"][s1] >= 2).all()
+    assert (result["breach_share_medium"][s1] > 0).all()
+    assert (result["munitions_short"][s2] > 0).all()
+    assert (result["tech_tier_max"][s2] <= 1).all()
+    assert not result["next_level_signed"][s2].any()
