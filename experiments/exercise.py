@@ -3,7 +3,8 @@
 ``python -m experiments.exercise NAME [--replicates N] [--seed S] [--horizon T] [--lang en|mn]``
 
 An exercise is a Hydra experiment preset ``conf/experiment/ex_NAME.yaml`` (``# @package
-_global_``; it sets ``experiment_name`` and the parameters it changes) with a worksheet in each
+_global_``; it sets ``experiment_name`` and composes group presets through its ``defaults:``
+list, e.g. ``override /world: ceasefire``, instead of copying their values) with a worksheet in each
 language, ``experiments/exercises/NAME.en.md`` and ``NAME.mn.md``. This command runs the baseline
 (the defaults of ``sim.params``, i.e. ``experiment=article_baseline``) and the exercise with the
 same seed and replicates through ``experiments.runner.run_point`` — so replicate k meets the same
@@ -15,13 +16,14 @@ p-values of the three two-proportion tests (``analysis.stats``).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 
 from analysis.stats import adjust_pvalues, newcombe_diff_ci, proportion_ci, two_proportion_pvalue
 from experiments.config import CONF_DIR
@@ -53,23 +55,43 @@ def worksheet_path(name: str, lang: str) -> Path:
     return WORKSHEET_DIR / f"{name}.{lang}.md"
 
 
-def exercise_overrides(name: str) -> dict[str, Any]:
-    """The parameter values the preset sets, by dotted key, validated against ``sim.params``.
+_COMPOSE_LOCK = threading.Lock()
 
-    The preset is read as the ``_global_`` package it declares (group → name → value); the
-    composed Hydra config gives the same values (``tests/test_exercises.py`` checks it).
+
+@functools.cache
+def _composed_overrides(name: str) -> tuple[tuple[str, Any], ...]:
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from experiments import config
+
+    with _COMPOSE_LOCK:  # Hydra's global state: one composition at a time (the app's sessions)
+        config.register()
+        GlobalHydra.instance().clear()
+        try:
+            with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
+                cfg = compose("config", overrides=[f"experiment={PREFIX}{name}"])
+        except (HydraException, OmegaConfBaseException) as error:
+            raise P.ParameterError(f"exercise {name!r} does not compose: {error}") from None
+        finally:
+            GlobalHydra.instance().clear()
+    params, _, _, _ = config.run_settings(cfg)
+    baseline = P.resolve({})
+    return tuple((k, v) for k, v in params.items() if v != baseline[k])
+
+
+def exercise_overrides(name: str) -> dict[str, Any]:
+    """The parameter values the exercise changes, by dotted key, validated by ``sim.params``.
+
+    The preset is composed by Hydra's compose API (``experiment=ex_NAME`` on ``conf/config.yaml``),
+    so its ``defaults:`` list — the group presets it composes, e.g. ``override /world:
+    ceasefire`` — is applied exactly as ``python -m experiments.run experiment=ex_NAME`` applies
+    it; the result is every parameter that differs from the article's baseline. Cached per name.
     """
-    node = OmegaConf.to_container(OmegaConf.load(preset_path(name)), resolve=True)
-    assert isinstance(node, dict)
-    unknown = set(node) - set(P.GROUPS) - {"experiment_name", "defaults"}
-    if unknown:
-        raise P.ParameterError(f"exercise {name!r}: unknown top-level keys {sorted(unknown)}")
-    flat = P.flatten(node)
-    for key, value in flat.items():
-        if key not in P.BY_KEY:
-            raise P.ParameterError(f"exercise {name!r}: unknown parameter {key!r}")
-        flat[key] = P.BY_KEY[key].resolve(value)
-    return flat
+    preset_path(name)  # ValueError naming the choices if unknown
+    return dict(_composed_overrides(name))
 
 
 def compare(

@@ -95,3 +95,17 @@ def test_command_prints_the_comparison(capsys):
     for scenario in ("S1", "S2", "neither"):
         assert re.search(rf"^{scenario}\s+\s*\d+\.\d %", out, re.M)
     assert "Newcombe" in out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_preset_composes_group_presets_instead_of_copying_values(name):
+    """Issue 10.8: ``defaults: [override /GROUP: PRESET]`` and no parameter values of its own."""
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.to_container(OmegaConf.load(ex.preset_path(name)))
+    assert set(node) == {"defaults", "experiment_name"}, "the preset copies values"
+    overrides = [d for d in node["defaults"] if isinstance(d, dict)]
+    assert overrides and all(next(iter(d)).startswith("override /") for d in overrides)
+    for entry in overrides:
+        ((key, preset),) = entry.items()
+        assert (config.CONF_DIR / key.split("/", 1)[1] / f"{preset}.yaml").is_file()
