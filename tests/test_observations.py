@@ -1,0 +1,238 @@
+"""Record of observations and updated odds (issue 14): declaration, errors, conditioning."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis import observations as O
+from analysis import odds
+from experiments import results, runner
+from sim import params as P
+from sim.model import TRACKED
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "observations_example.csv"
+SEED, N, HORIZON = 7, 20_000, 20
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    params = P.defaults()
+    rows, _ = runner.run_point(params, seed=SEED, replicates=N, horizon=HORIZON, quantiles=False)
+    meta = results.provenance("test", SEED)
+    results.write_run(
+        out, rows, None, meta, {"replicates": N, "horizon": HORIZON, "parameters": params}
+    )
+    return out
+
+
+def write_record(path: Path, lines: list[str]) -> Path:
+    path.write_text("quarter,indicator,relation,value,source\n" + "\n".join(lines) + "\n")
+    return path
+
+
+# --- the declaration against the model -------------------------------------------------------
+
+
+def test_declaration_matches_the_model() -> None:
+    """A renamed trajectory or state variable in sim/ shows up here, as one failing test."""
+    assert O.check_against_model() == []
+    assert {i.tracked for i in O.INDICATORS if i.tracked} == set(TRACKED)
+
+
+def test_check_against_model_names_a_missing_state() -> None:
+    model = O.RussiaDPRKModel(replicates=2, seed=1, horizon=1).run()
+    del model.summit  # as if the model had renamed it
+    problems = O.check_against_model(model)
+    assert len(problems) == 1 and problems[0].startswith("summit:")
+
+
+def test_every_indicator_is_documented() -> None:
+    for ind in O.INDICATORS:
+        assert ind.meaning and ind.unit and ind.ids, ind.name
+        assert all(i[0] in "FMS" for i in ind.ids)
+        assert ind.kind in (O.EVENT, O.LEVEL)
+        assert (ind.tracked, ind.state, ind.derive).count(None) == 2, ind.name
+
+
+def test_simulate_replicate_is_the_same_in_any_batch() -> None:
+    ids = np.array([3, 11, 17])
+    full, labels_full = O.simulate({}, seed=5, replicates=20, horizon=12)
+    part, labels_part = O.simulate({}, seed=5, replicates=ids, horizon=12)
+    for name in O.BY_NAME:
+        np.testing.assert_array_equal(full[name][:, ids], part[name], err_msg=name)
+    np.testing.assert_array_equal(labels_full[ids], labels_part)
+
+
+def test_events_are_zero_or_one_and_levels_in_range() -> None:
+    values, _ = O.simulate({}, seed=2, replicates=500, horizon=40)
+    for name, v in values.items():
+        ind = O.BY_NAME[name]
+        assert v.min() >= ind.low - 1e-6 and v.max() <= ind.high + 1e-6, name
+        if ind.integer:
+            np.testing.assert_array_equal(v, np.round(v), err_msg=name)
+
+
+# --- the record file -------------------------------------------------------------------------
+
+
+def test_example_record_is_valid_and_marked_illustrative() -> None:
+    record = O.read_record(EXAMPLE, horizon=40)
+    assert len(record) >= 5
+    assert all(o.source.startswith("ILLUSTRATIVE") for o in record)
+    assert "NOT facts" in EXAMPLE.read_text()
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        ("2025Q1,bridges,>=,1,x", "unknown indicator 'bridges'"),
+        ("2024Q3,ceasefire,==,0,x", "before 2024Q4"),
+        ("2040Q1,ceasefire,==,0,x", "after the run's last quarter 2034Q3"),
+        ("2025Q5,ceasefire,==,0,x", "is not like 2025Q2"),
+        ("2025Q1,ceasefire,=>,0,x", "relation '=>' is not one of"),
+        ("2025Q1,ceasefire,==,2,x", "expected 0 or 1"),
+        ("2025Q1,tourism,>=,high,x", "expected a number in 0..1"),
+        ("2025Q1,tourism,>=,1.5,x", "expected a number in 0..1"),
+        ("2025Q1,tech_tier,>=,1.5,x", "expected a whole number in 0..4"),
+    ],
+)
+def test_bad_rows_give_one_line_errors(tmp_path: Path, line: str, needle: str) -> None:
+    path = write_record(tmp_path / "r.csv", ["2024Q4,troops_deployed,==,1,ok", line])
+    with pytest.raises(O.ObservationError) as info:
+        O.read_record(path, horizon=40)
+    message = str(info.value)
+    assert needle in message and "\n" not in message
+    assert "data line 2" in message
+
+
+def test_bad_header_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("quarter,indicator,value\n2025Q1,ceasefire,0\n")
+    with pytest.raises(O.ObservationError, match="must be quarter,indicator,relation"):
+        O.read_record(path)
+
+
+def test_check_command_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+    path = write_record(tmp_path / "r.csv", ["2025Q1,bridges,>=,1,x"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis.observations", "check", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "unknown indicator" in proc.stderr
+
+
+def test_tolerance_widens_levels_not_events() -> None:
+    x = np.array([0.24, 0.28, 0.30, 0.33, 0.36])
+    eq = O.Observation("2025Q1", "tourism", "==", 0.30)
+    np.testing.assert_array_equal(O.holds(x, eq), [False, True, True, True, False])
+    np.testing.assert_array_equal(O.holds(x, eq, scale=0.0), [False, False, True, False, False])
+    ge = O.Observation("2025Q1", "tourism", ">=", 0.33)
+    np.testing.assert_array_equal(O.holds(x, ge), [False, True, True, True, True])
+    lt = O.Observation("2025Q1", "tourism", "<", 0.25)
+    np.testing.assert_array_equal(O.holds(x, lt), [True, True, False, False, False])
+    ev = O.Observation("2025Q1", "ceasefire", ">=", 1)
+    np.testing.assert_array_equal(O.holds(np.array([0.0, 1.0]), ev), [False, True])
+
+
+# --- conditioning ----------------------------------------------------------------------------
+
+
+def test_empty_record_returns_the_prior_exactly(run_dir: Path) -> None:
+    spec = odds.load_run(run_dir)
+    result = odds.condition(spec, [])
+    summary = json.loads((run_dir / results.SUMMARY_FILE).read_text())
+    for row in result.table():
+        assert row["share"] == row["prior_share"] == summary["scenarios"][row["scenario"]]["share"]
+        assert row["ci_low"] == summary["scenarios"][row["scenario"]]["ci_low"]
+    assert result.ess == N
+
+
+def test_observing_what_only_s1_produces_raises_s1(run_dir: Path) -> None:
+    """S1 needs tier-2 technology and open breach within the medium term; S2 forbids both."""
+    spec = odds.load_run(run_dir)
+    record = O.record_from_rows(
+        [
+            {"quarter": "2028Q3", "indicator": "military_technology", "relation": "==", "value": 1},
+            {"quarter": "2026Q4", "indicator": "open_breach", "relation": "==", "value": 1},
+        ],
+        horizon=HORIZON,
+    )
+    result = odds.condition(spec, record, min_ess=10)
+    s1 = result.table()[0]
+    assert s1["scenario"] == "S1"
+    assert s1["ci_low"] > s1["prior_ci_high"]
+    assert result.counts["S2"] == 0  # S2 allows no tier-2 technology
+    assert 10 <= result.consistent < N
+
+
+def test_conditioning_matches_a_direct_count(run_dir: Path) -> None:
+    """The consistent replicates are exactly those a direct run says pass every row."""
+    spec = odds.load_run(run_dir)
+    record = O.record_from_rows(
+        [
+            {"quarter": "2025Q2", "indicator": "ceasefire", "relation": "==", "value": 0},
+            {"quarter": "2025Q4", "indicator": "tourism", "relation": ">=", "value": 0.6},
+        ]
+    )
+    result = odds.condition(spec, record)
+    values, labels = O.simulate(
+        spec.params, seed=SEED, replicates=N, horizon=HORIZON, names=["ceasefire", "tourism"]
+    )
+    keep = (values["ceasefire"][2] == 0) & (values["tourism"][4] >= 0.6 - 0.05 - 1e-9)
+    assert result.consistent == int(keep.sum())
+    assert result.counts["S2"] == int((keep & (labels == "S2")).sum())
+
+
+def test_impossible_record_says_so(run_dir: Path, tmp_path: Path) -> None:
+    """Technology rises at most one tier a quarter from none: tier 4 in 2024Q4 is impossible."""
+    path = write_record(
+        tmp_path / "r.csv", ["2024Q4,ceasefire,==,0,x", "2024Q4,tech_tier,==,4,impossible"]
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "analysis.odds", str(run_dir), str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == ""
+    assert "only 0 of 20000 replicates" in proc.stderr
+    assert "2024Q4 tech_tier == 4" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_more_replicates_are_run_until_the_target_ess(run_dir: Path) -> None:
+    spec = odds.load_run(run_dir)
+    record = O.record_from_rows(
+        [{"quarter": "2026Q2", "indicator": "military_technology", "relation": "==", "value": 1}]
+    )
+    base = odds.condition(spec, record)
+    target = base.consistent + 50
+    more = odds.condition(spec, record, min_ess=target, budget=3 * N, batch_size=5_000)
+    assert more.consistent >= target and more.n > N and more.extra_replicates == more.n - N
+    capped = odds.condition(spec, record, min_ess=10**6, budget=N + 5_000, batch_size=5_000)
+    assert capped.n == N + 5_000 and capped.consistent < 10**6
+
+
+def test_a_changed_model_is_refused(run_dir: Path, tmp_path: Path) -> None:
+    summary = json.loads((run_dir / results.SUMMARY_FILE).read_text())
+    summary["parameters"]["world.ceasefire_hazard"] = 0.5
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / results.SUMMARY_FILE).write_text(json.dumps(summary))
+    (other / results.RUNS_FILE).write_bytes((run_dir / results.RUNS_FILE).read_bytes())
+    record = O.record_from_rows(
+        [{"quarter": "2025Q1", "indicator": "ceasefire", "relation": "==", "value": 0}]
+    )
+    with pytest.raises(O.ObservationError, match="do not match runs.parquet"):
+        odds.condition(odds.load_run(other), record)
