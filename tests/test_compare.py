@@ -4,6 +4,10 @@ A planted difference: two grids that differ only in the DPRK's stockpile (F05/F0
 Russia can buy; 10 vs 40 thousand containers) must show a significant change in P(S1). Two grids
 that differ only in the seed must show none, and over many repetitions (binomial draws through the
 same functions) the share of comparisons with any Holm-significant cell must stay at or under 5 %.
+
+Issue 12: runs with the same seed and replicate ids are compared replicate by replicate (McNemar's
+test, Tango's interval); intervals carry the same multiplicity correction as the p-values, so an
+interval that excludes 0 never sits beside "not significant".
 """
 
 from __future__ import annotations
@@ -22,8 +26,17 @@ from analysis_fixtures import write_grid_sweep, write_run
 
 from analysis import api
 from analysis import results as R
-from analysis.compare import compare_cells, compare_results, main
-from analysis.stats import SCENARIO_LABELS
+from analysis.compare import (
+    PAIRED,
+    compare_cells,
+    compare_results,
+    main,
+    mcnemar_pvalue,
+    newcombe_interval,
+    newcombe_pvalue,
+    tango_interval,
+)
+from analysis.stats import SCENARIO_LABELS, newcombe_diff_ci
 
 ROOT = Path(__file__).resolve().parents[1]
 AXIS = {"sanctions.enforcement": [0.2, 0.8]}
@@ -156,10 +169,13 @@ def test_command_line_run_vs_run(planted: tuple[Path, Path], tmp_path: Path, cap
     a, b = planted
     assert main([str(a / "0"), str(b / "0"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "Holm" in out and "Newcombe" in out and "S1" in out
+    # same seed and replicate ids: paired, and the terminal says so and names what differs
+    assert "Holm" in out and "McNemar" in out and "Tango" in out and "S1" in out
+    assert "differs: stockpile.dprk (A 10.0, B 40.0)" in out
+    assert "paired replicate by replicate" in out
     md = (tmp_path / "compare.md").read_text()
     page = (tmp_path / "compare.html").read_text()
-    assert "Holm" in md and "Newcombe" in md and "stockpile.dprk" in md
+    assert "Holm" in md and "McNemar" in md and "Bonferroni" in md and "stockpile.dprk" in md
     assert "http://" not in page and "https://" not in page
 
 
@@ -185,3 +201,122 @@ def test_not_a_result_dir_exits_nonzero(planted: tuple[Path, Path], tmp_path: Pa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(tmp_path / "empty") in err[0] and "expected" in err[0]
     assert not (tmp_path / "empty" / "compare").exists()
+
+
+# --- issue 12: paired comparisons, one correction for intervals and p-values -------------------
+
+
+def _excludes_zero(frame: pd.DataFrame) -> pd.Series:
+    return (frame["diff_low"] > 0) | (frame["diff_high"] < 0)
+
+
+def test_same_seed_runs_are_paired_and_tested_with_mcnemar(planted: tuple[Path, Path]) -> None:
+    cmp = api.compare(*planted)
+    assert cmp.pairing == PAIRED
+    assert set(cmp.per_cell["test"]) == {"McNemar"}
+    # the discordant counts are read replicate by replicate from the two runs.parquet files
+    a = pd.read_parquet(planted[0] / "0" / "runs.parquet", columns=["replicate", "scenario"])
+    b = pd.read_parquet(planted[1] / "0" / "runs.parquet", columns=["replicate", "scenario"])
+    both = a.merge(b, on="replicate", suffixes=("_a", "_b"))
+    row = cmp.per_cell.iloc[0]  # first cell (enforcement 0.2), S1
+    assert row["scenario"] == "S1"
+    in_a, in_b = both["scenario_a"] == "S1", both["scenario_b"] == "S1"
+    assert row["b_only"] == int((in_b & ~in_a).sum())
+    assert row["a_only"] == int((in_a & ~in_b).sum())
+    # the p-value is statsmodels' McNemar chi-square on that 2 x 2 table
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    table = pd.crosstab(in_a, in_b).reindex(index=[False, True], columns=[False, True]).fillna(0)
+    expected = mcnemar(table.to_numpy(), exact=False, correction=False).pvalue
+    assert row["p_value"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_different_seeds_are_compared_as_independent_samples(seeds: tuple[Path, Path]) -> None:
+    cmp = api.compare(*seeds)
+    assert cmp.pairing != PAIRED
+    assert "different seeds" in cmp.pairing_reason
+    assert set(cmp.per_cell["test"]) == {"Newcombe"}
+
+
+def test_pairing_narrows_the_interval_on_common_random_numbers(
+    planted: tuple[Path, Path],
+) -> None:
+    """Same seed: the runs of A and B are positively correlated, so the paired interval is
+    narrower than the independent-samples one on the same counts."""
+    paired = api.compare(*planted)
+    keys = paired.keys
+    cells = [
+        R.load(d).cells()[[*keys, "n", *(f"{s}_count" for s in SCENARIO_LABELS)]] for d in planted
+    ]
+    independent = compare_cells(*cells, keys)
+    width_p = (paired.per_cell["diff_high"] - paired.per_cell["diff_low"]).to_numpy()
+    width_i = (independent.per_cell["diff_high"] - independent.per_cell["diff_low"]).to_numpy()
+    assert np.all(width_p < width_i)
+
+
+def test_newcombe_interval_and_its_test_agree() -> None:
+    rng = np.random.default_rng(12)
+    cb, ca = rng.integers(0, 60, 400), rng.integers(0, 60, 400)
+    nb, na = np.full(400, 150), np.full(400, 170)
+    d, low, high = newcombe_interval(cb, nb, ca, na)
+    ref = newcombe_diff_ci(cb, nb, ca, na)  # the project's method-10 implementation at 95 %
+    np.testing.assert_allclose(np.vstack([d, low, high]), np.vstack(ref), atol=1e-12)
+    p = newcombe_pvalue(cb, nb, ca, na)
+    excludes = (low > 0) | (high < 0)
+    assert np.array_equal(excludes, p < 0.05)
+    assert 0.1 < excludes.mean() < 0.9  # both kinds of rows occur
+
+
+def test_tango_interval_inverts_mcnemar() -> None:
+    rng = np.random.default_rng(13)
+    b, c = rng.integers(0, 40, 500), rng.integers(0, 40, 500)
+    n = np.full(500, 300)
+    for z, alpha in ((1.959963984540054, 0.05), (2.807033768343811, 0.005)):
+        d, low, high = tango_interval(b, c, n, z)
+        assert np.all((low <= d) & (d <= high))
+        p = mcnemar_pvalue(b, c)
+        assert np.array_equal((low > 0) | (high < 0), p < alpha)
+    # no discordant pair: the closed form +-z^2 / (n + z^2)
+    _, low, high = tango_interval(0, 0, 50)
+    z2 = 1.959963984540054**2
+    assert high == pytest.approx(z2 / (50 + z2), abs=1e-9) and low == pytest.approx(-high)
+
+
+def test_tango_interval_covers_at_the_nominal_rate() -> None:
+    """Paired Bernoulli draws with a known difference: 95 % coverage within sampling error."""
+    rng = np.random.default_rng(14)
+    # joint cells (A yes B yes, A yes B no, A no B yes, A no B no); true p_b - p_a = 0.03
+    probs = np.array([0.20, 0.02, 0.05, 0.73])
+    reps, n = 4000, 400
+    counts = rng.multinomial(n, probs, size=reps)
+    _, low, high = tango_interval(counts[:, 2], counts[:, 1], np.full(reps, n))
+    coverage = float(np.mean((low <= 0.03) & (0.03 <= high)))
+    assert abs(coverage - 0.95) < 3 * np.sqrt(0.95 * 0.05 / reps) + 0.005
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_an_interval_excluding_zero_is_never_not_significant(paired: bool) -> None:
+    """Many families with effects near the detection limit: the rows whose simultaneous interval
+    excludes 0 are all significant, and Holm finds at least those."""
+    rng = np.random.default_rng(15 + paired)
+    seen = 0
+    for _ in range(60):
+        cells = 6
+        a = _draw_cells(rng, np.array([0.05, 0.45, 0.50]), 800, cells)
+        b = _draw_cells(rng, np.array([0.08, 0.42, 0.50]), 800, cells)
+        pairs = None
+        if paired:
+            discordant = rng.poisson(30, size=(cells, 2 * len(SCENARIO_LABELS)))
+            discordant[:, 0] += rng.poisson(10, size=cells)  # S1 more often under B
+            pairs = pd.DataFrame({"x": a["x"]})
+            for i, s in enumerate(SCENARIO_LABELS):
+                pairs[f"{s}_b_only"] = discordant[:, 2 * i]
+                pairs[f"{s}_a_only"] = discordant[:, 2 * i + 1]
+        cmp = compare_cells(a, b, ["x"], pairs)
+        for frame in (cmp.per_cell, cmp.overall):
+            excluded = _excludes_zero(frame)
+            assert frame.loc[excluded, "significant"].all()
+            seen += int(excluded.sum())
+            # the intervals are simultaneous: level 1 - 0.05/m for a family of m rows
+            assert np.allclose(frame["ci_level"], 1 - 0.05 / len(frame))
+    assert seen > 20  # not vacuous
