@@ -1,19 +1,17 @@
-"""The scenario classifier: S1, S2 or neither, per replicate.
+"""The scenario classifier: S1, S2 or neither, per replicate, by the markers of docs/ODD.md §7.9.
 
-The article names two futures and judges the second likelier (ARTICLE.md, Дүгнэлт):
+The article names two futures and judges the second likelier (ARTICLE.md, Дүгнэлт). Each is
+defined marker by marker from the Mongolian text, per domain, on *delivered* cooperation measured
+as change relative to the start (2024Q3):
 
-- **S1 "the alliance expands in every field"**: defence and economic cooperation stay strong into
-  the medium term, militarily significant technology is handed over, Russia openly sets the
-  sanctions regime aside (M03–M14).
-- **S2 "a message on the international stage"**: a short burst of defence cooperation that does
-  not last into the long term, barter trade, Russia formally within the old sanctions, no
-  advanced technology, no 'next level' document (M15–M24).
+- **S1 "the alliance expands in every field"**: defence holds into the medium term, the economy
+  expands, militarily useful technology goes over, Russia openly sets the regime aside.
+- **S2 "merely a message"**: a short-term burst of defence cooperation that does not last, barter
+  trade that does not expand, only non-threatening technology, Russia formally within the old
+  sanctions, no 'next level' document.
 
-Anything else — a rupture, a mixed path — is ``neither``; no run is forced into S1 or S2.
-
-Horizons (the article gives no lengths): short = quarters 1..``classifier.short`` (default the
-first year), medium = up to ``classifier.medium`` (four years: one US and one ROK electoral
-cycle), long = the rest of the horizon. Thresholds are ``classifier.*`` parameters.
+Anything else is ``neither``, with its kind (no burst, lasting defence, mixed, in between); no
+run is forced into S1 or S2. Horizons and thresholds are ``classifier.*`` parameters.
 """
 
 from __future__ import annotations
@@ -22,12 +20,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents import OPEN_BREACH
+from sim.agents import LOOPHOLES, OPEN_BREACH
 
 if TYPE_CHECKING:
     from sim.model import RussiaDPRKModel
 
 SCENARIOS = ("S1", "S2", "neither")
+# S2-defence: "limited room to expand" — the medium-term mean may not exceed the start level.
+NO_EXPANSION = 1.0
+# Oil above the UN cap by less than this (float32 rounding of the trajectory) is not a breach.
+CAP_TOLERANCE = 1e-6
 HORIZONS = ("short", "medium", "long")
 
 
@@ -60,6 +62,12 @@ def _mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
+def _ratio(values: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """A horizon's mean over the start level (the change relative to the start, §7.9)."""
+    start = np.asarray(start, dtype=np.float64)
+    return np.divide(values, start, out=np.full(values.shape, np.nan), where=start > 0)
+
+
 def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.ndarray]:
     """Per-replicate indicators over the short, medium and long horizons (CONTRACT: runs.parquet).
 
@@ -75,18 +83,18 @@ def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.
     tr = {k: v[:upto] for k, v in model.trajectory.items()}
     win = _windows(model, upto)
     breach = tr["posture"] == OPEN_BREACH
+    tier = tr["tech_tier"]
     out: dict[str, np.ndarray] = {
         "munitions_total": _time_sum(tr["munitions"]),
         "oil_total": _time_sum(tr["oil"]),
         "refined_cap_exceeded": (
-            tr["oil"] > np.asarray(model.p["sanctions.refined_cap"]) + 1e-6
+            tr["oil"] > np.asarray(model.p["sanctions.refined_cap"]) + CAP_TOLERANCE
         ).any(axis=0),
-        "tech_tier_max": tr["tech_tier"].max(axis=0).astype(np.int8),
+        "tech_tier_max": tier.max(axis=0).astype(np.int8),
         # S1 needs the technology within the short and medium term, not in year nine.
-        "tech_tier_medium": np.where(win["long"], 0, tr["tech_tier"]).max(axis=0).astype(np.int8),
+        "tech_tier_medium": np.where(win["long"], 0, tier).max(axis=0).astype(np.int8),
         "breach_share": breach.mean(axis=0),
-        "loophole_share": (tr["posture"] == 1).mean(axis=0),
-        "cash_share_long": np.zeros(model.R),
+        "loophole_share": (tr["posture"] == LOOPHOLES).mean(axis=0),
         "tourism_final": tr["tourism"][-1].astype(np.float64),
         "labour_final": tr["labour"][-1].astype(np.float64),
         "infrastructure_links": model.infrastructure.astype(np.int8),
@@ -100,49 +108,87 @@ def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.
         "summits": model.summit_count.copy(),
         "rok_ships_shells": model.rok.ships_shells.copy(),
         "war_ended": model.world.war == 0,
+        "defence_start": np.broadcast_to(model.start_levels["defence"], (model.R,)).astype(float),
+        "economic_start": np.broadcast_to(model.start_levels["economic"], (model.R,)).astype(float),
     }
     for h in HORIZONS:
         mask = win[h]
-        out[f"munitions_{h}"] = _time_sum(np.where(mask, tr["munitions"], 0.0))
+        out[f"munitions_{h}"] = _time_sum(np.where(mask, tr["munitions"], 0))
         out[f"breach_share_{h}"] = _mean(breach, mask)
         for d in ("political", "defence", "economic", "technology"):
             out[f"{d}_{h}"] = _mean(tr[d], mask)
-    cash = _mean(tr["cash_share"], win["long"])
-    out["cash_share_long"] = np.where(np.isnan(cash), _mean(tr["cash_share"], win["medium"]), cash)
+        out[f"defence_ratio_{h}"] = _ratio(out[f"defence_{h}"], out["defence_start"])
+        out[f"economic_ratio_{h}"] = _ratio(out[f"economic_{h}"], out["economic_start"])
+    later = win["medium"] | win["long"]
+    out["cash_share_later"] = _mean(tr["cash_share"], later)
     return out
 
 
-def label(ind: dict[str, np.ndarray], p: dict) -> np.ndarray:
-    """S1, S2 or neither from the indicators and the ``classifier.*`` thresholds."""
-    defence_long = np.where(
-        np.isnan(ind["defence_long"]), ind["defence_medium"], ind["defence_long"]
+# The order in which S2's markers are checked for ``s2_failed`` (docs/ODD.md §7.9).
+S2_MARKERS = ("burst", "defence", "economy", "technology", "sanctions", "documents")
+S1_MARKERS = ("defence", "economy", "technology", "sanctions")
+NEITHER_KINDS = ("no_burst", "lasting_defence", "mixed", "in_between")
+
+
+def markers(ind: dict[str, np.ndarray], p: dict) -> dict[str, dict[str, np.ndarray]]:
+    """Each S1 and S2 marker of docs/ODD.md §7.9, per replicate (True = the marker holds)."""
+    # While a trajectory is cut short (the app's live view), an empty long window falls back to
+    # the medium one; NaN comparisons are False, so in the first year no marker of the medium
+    # term holds and every run is "neither".
+    long = np.where(
+        np.isnan(ind["defence_ratio_long"]), ind["defence_ratio_medium"], ind["defence_ratio_long"]
     )
-    s1 = (
-        (ind["defence_medium"] >= p["classifier.s1_defence"])
-        & (ind["economic_medium"] >= p["classifier.s1_economic"])
-        & (ind["tech_tier_medium"] >= p["classifier.s1_tech_tier"])
-        & (ind["breach_share_medium"] >= p["classifier.s1_breach_share"])
+    expands = ind["economic_ratio_medium"] >= p["classifier.s1_economic_growth"]
+    s1 = {
+        "defence": ind["defence_ratio_medium"] >= p["classifier.s1_defence_ratio"],
+        "economy": expands,
+        "technology": ind["tech_tier_medium"] >= p["classifier.s1_tech_tier"],
+        "sanctions": ind["breach_share_medium"] >= p["classifier.s1_breach_share"],
+    }
+    s2 = {
+        "burst": ind["defence_ratio_short"] >= p["classifier.s2_burst_ratio"],
+        "defence": (ind["defence_ratio_medium"] <= NO_EXPANSION)
+        & (long <= p["classifier.s2_defence_ratio"]),
+        "economy": (ind["cash_share_later"] < p["classifier.s2_cash_share"])
+        & ~expands
+        & ~np.isnan(ind["economic_ratio_medium"]),
+        "technology": ind["tech_tier_max"] <= p["classifier.s2_tech_tier"],
+        "sanctions": ind["breach_share"] <= p["classifier.s2_breach_share"],
+        "documents": ~ind["next_level_signed"],
+    }
+    return {"S1": s1, "S2": s2}
+
+
+def label(ind: dict[str, np.ndarray], p: dict) -> dict[str, np.ndarray]:
+    """S1, S2 or neither, the kind of neither and the first failing S2 marker (§7.9)."""
+    mk = markers(ind, p)
+    s1 = np.logical_and.reduce([mk["S1"][k] for k in S1_MARKERS])
+    s2 = np.logical_and.reduce([mk["S2"][k] for k in S2_MARKERS])
+    scenario = np.where(s1, "S1", np.where(s2, "S2", "neither"))
+    widening = np.logical_or.reduce([mk["S1"][k] for k in S1_MARKERS if k != "defence"])
+    kind = np.select(
+        [
+            ~mk["S2"]["burst"],
+            mk["S1"]["defence"],
+            widening,
+        ],
+        list(NEITHER_KINDS[:3]),
+        NEITHER_KINDS[3],
     )
-    burst = ind["munitions_short"] > 0  # S2 begins with a short-term burst of defence trade
-    s2 = (
-        ~s1
-        & burst
-        & (defence_long < p["classifier.s2_defence_long"])
-        & (ind["tech_tier_max"] <= p["classifier.s2_tech_tier"])
-        & (ind["breach_share"] <= p["classifier.s2_breach_share"])
-        & ~ind["next_level_signed"]
-        & (ind["cash_share_long"] < p["classifier.s2_cash_share"])
-    )
-    # While a trajectory is cut short (the app's live view, ``upto``), an empty long window falls
-    # back to the medium one, so a run can be provisionally S2 from quarter 5 on; NaN comparisons
-    # are False, so in the first year (empty medium window) every run is "neither".
-    return np.where(s1, "S1", np.where(s2, "S2", "neither"))
+    failed = np.full(scenario.shape, "", dtype=object)
+    for name in reversed(S2_MARKERS):  # the first failing marker wins
+        failed = np.where(~mk["S2"][name], name, failed)
+    return {
+        "scenario": scenario,
+        "neither_kind": np.where(scenario == "neither", kind, ""),
+        "s2_failed": np.where(scenario == "S2", "", failed).astype(str),
+    }
 
 
 def classify(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.ndarray]:
-    """Indicators plus the ``scenario`` label for every replicate."""
+    """Indicators plus the ``scenario`` label (and the kind of "neither") for every replicate."""
     ind = indicators(model, upto)
-    ind["scenario"] = label(ind, model.p)
+    ind.update(label(ind, model.p))
     return ind
 
 

@@ -21,7 +21,18 @@ import networkx as nx
 import numpy as np
 
 from sim import params as P
-from sim.agents import DPRK, LOOPHOLES, OPEN_BREACH, ROK, USA, China, Japan, Russia
+from sim.agents import (
+    DPRK,
+    LOOPHOLES,
+    MAX_TIER,
+    OBSERVE,
+    OPEN_BREACH,
+    ROK,
+    USA,
+    China,
+    Japan,
+    Russia,
+)
 from sim.rng import Streams
 from sim.world import ForwardWorld, ReplayWorld, quarter_label
 
@@ -54,8 +65,9 @@ NORMALS = {
     "confrontation": ("confrontation_a", "confrontation_b"),
 }
 
-# Indicators recorded every quarter for every replicate (float32), read by the classifier and
-# by the per-quarter fan charts.
+# Indicators recorded every quarter for every replicate (float32), read by the classifier, the
+# fan charts and the observation record. ``defence`` and ``economic`` are delivered cooperation
+# (never paper); ``political`` is the signal of summits and visits (M23).
 TRACKED = (
     "confrontation",
     "political",
@@ -72,14 +84,44 @@ TRACKED = (
     "labour",
     "china_share",
     "troops",
+    "trade",
+    "links",
+    "summit",
+    "war",
 )
 
-# Starting cooperation (implemented, agreed) by domain. Forward: after the 2023-09 and 2024-06
-# summits and the treaty (F02, F03, F07), much agreed and part implemented (M22).
+# Political ties of the network view that no rule reads (display only, docs/ODD.md §2): close
+# China–DPRK and Russia–China ties, a cool Russia–ROK tie that turns cold once Seoul ships shells.
+DISPLAY_TIES = {
+    "China–DPRK": 0.7,
+    "Russia–China": 0.7,
+    "Russia–ROK": 0.3,
+    "Russia–ROK after shells": 0.05,
+}
+
+# M14 names four links: a cross-border road bridge, a regular railway service, Russian mobile
+# networks and the Russian internet.
+MAX_LINKS = 4
+
+# Starting state by domain (implemented, agreed). Forward: 2024Q3, after the 2023-09 and 2024-06
+# summits and the treaty (F02, F03, F07): much agreed, part implemented (M22); trade at half its
+# possible level, first tourists (F08), some labour, one link (the rail service of F03, 2002).
 # Replay: 2000Q1, a decade after the alliance lapsed (Table 1: Putin's visit comes later).
 START_COOPERATION = {
-    "forward": {"implemented": (0.7, 0.5, 0.3, 0.1), "agreed": (0.8, 0.7, 0.5, 0.3)},
-    "replay": {"implemented": (0.2, 0.05, 0.05, 0.0), "agreed": (0.2, 0.05, 0.05, 0.0)},
+    "forward": {
+        "implemented": (0.7, 0.5, 0.5, 0.1),
+        "agreed": (0.8, 0.7, 0.7, 0.3),
+        "tourism": 0.3,
+        "labour": 0.2,
+        "links": 1,
+    },
+    "replay": {
+        "implemented": (0.2, 0.05, 0.05, 0),
+        "agreed": (0.2, 0.05, 0.05, 0),
+        "tourism": 0.05,
+        "labour": 0,
+        "links": 0,
+    },
 }
 
 
@@ -143,28 +185,28 @@ class RussiaDPRKModel(mesa.Model):
         # Exchanges settled each quarter (model level: they involve two agents).
         R = self.R
         self.munitions_shipped = np.zeros(R)
+        self.arms_share = np.zeros(R)  # munitions shipped ÷ Russia's war demand (M04)
         self.shipments_detected = np.zeros(R)
         self.oil_delivered = np.zeros(R)
         self.summit = np.zeros(R, dtype=bool)
         self.summit_count = np.zeros(R, dtype=np.int32)
         self.munitions_total = np.zeros(R)
 
-        # The Russia–DPRK relationship (M07, M22): agreed vs implemented cooperation by domain.
+        # Paper and delivery (M22, M23): what summits agreed and what is implemented, by domain.
         start = START_COOPERATION["forward" if self.forward else "replay"]
         self.implemented = {
-            d: np.full(R, v) for d, v in zip(DOMAINS, start["implemented"], strict=True)
+            d: np.full(R, float(v)) for d, v in zip(DOMAINS, start["implemented"], strict=True)
         }
-        self.agreed = {d: np.full(R, v) for d, v in zip(DOMAINS, start["agreed"], strict=True)}
+        self.agreed = {
+            d: np.full(R, float(v)) for d, v in zip(DOMAINS, start["agreed"], strict=True)
+        }
         self.scope = np.ones(R)  # domains covered by the latest summit agreement (M22)
-        self.flow_activity = np.full(R, 0.8 if self.forward else 0.0)
-        self.tourism = np.full(R, 0.3 if self.forward else 0.05)  # F08: first tourists 2024-02
-        self.labour = np.full(R, 0.2 if self.forward else 0.0)
-        self.infrastructure = np.full(R, 1 if self.forward else 0, dtype=np.int8)
+        self.tourism = np.full(R, float(start["tourism"]))
+        self.labour = np.full(R, float(start["labour"]))
+        self.infrastructure = np.full(R, start["links"], dtype=np.int8)
         self.gas_pipeline = np.zeros(R, dtype=bool)  # F03: the 2011 pipeline plan was not built
         self.gas_delivered = np.zeros(R)
         self.gas_total = np.zeros(R)
-        self.cooperation = {d: self.implemented[d].copy() for d in DOMAINS}
-        self.trade = self.russia_trade_at(self.cooperation["economic"])
         self.shared_interest = np.zeros(R)
         # M22 measurement: quarters from a summit until half of what it agreed is implemented.
         self._pending_since = np.full(R, -1)
@@ -175,23 +217,30 @@ class RussiaDPRKModel(mesa.Model):
 
         self.world = ForwardWorld(self) if replay is None else replay.bind(self)
         self.start_quarter = self.world.start_quarter
+        self.cooperation = {"political": self.implemented["political"].copy()}
         self.russia = Russia(self)
         self.dprk = DPRK(self)
         self.china = China(self)
+        self.russia.credibility = self.russia.assess_credibility()
+        # The start (2024Q3 forward): munitions flow as far as Russia's demand and the DPRK's
+        # offer allow — the rules applied to the initial state, so the burst of F07/F13 is the
+        # start level the classifier measures change against.
+        self.russia.interest = self.russia.assess_interest()
+        self.dprk.interest = self.dprk.assess_interest()
+        self.dprk.munitions_offer = self.dprk.offer_munitions()
+        self.russia.munitions_demand = self.russia.demand_munitions()
+        self.arms_share = self.share_of_demand(
+            np.minimum(self.russia.munitions_demand, self.dprk.munitions_offer)
+        )
+        self.oil_delivered = self.russia.offer_energy()
+        self.cooperation = self.delivered()
         self.usa = USA(self)
         self.rok = ROK(self)
         self.japan = Japan(self)
+        self.start_levels = {d: self.cooperation[d].copy() for d in ("defence", "economic")}
         self.relations = self._build_graph()
         self.trajectory = (
             {k: np.zeros((self.horizon, R), dtype=np.float32) for k in TRACKED} if record else None
-        )
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                "defence": lambda m: float(m.cooperation["defence"].mean()),
-                "economic": lambda m: float(m.cooperation["economic"].mean()),
-                "munitions": lambda m: float(m.munitions_shipped.mean()),
-                "open_breach": lambda m: float((m.russia.posture == OPEN_BREACH).mean()),
-            }
         )
 
     # -- randomness ----------------------------------------------------------------------
@@ -211,10 +260,18 @@ class RussiaDPRKModel(mesa.Model):
         """Russia–DPRK cooperation in a domain at the start of the quarter (0–1)."""
         return self.cooperation[domain]
 
-    @staticmethod
-    def russia_trade_at(economic: np.ndarray | float) -> np.ndarray | float:
-        """Russia–DPRK trade volume, in arbitrary units shared with China's trade (M09, M16)."""
-        return 0.05 + 0.6 * np.asarray(economic)
+    @property
+    def trade(self) -> np.ndarray:
+        """Russia–DPRK trade (0–1, the implemented economic agreements), shared with China's."""
+        return self.implemented["economic"]
+
+    def share_of_demand(self, shipped: np.ndarray) -> np.ndarray:
+        """Munitions shipped as a share of Russia's war demand at full confrontation (M04)."""
+        demand = np.broadcast_to(np.asarray(self.p["russia.war_demand"], float), shipped.shape)
+        share = np.divide(
+            shipped, demand, out=np.zeros_like(shipped, dtype=float), where=demand > 0
+        )
+        return np.minimum(share, 1)
 
     @property
     def quarter(self) -> str:
@@ -244,7 +301,7 @@ class RussiaDPRKModel(mesa.Model):
         return (self.russia, self.dprk, self.china, self.usa, self.rok, self.japan)
 
     def step(self) -> None:
-        """One quarter: world inputs, decide, settle exchanges, act, relations, record."""
+        """One quarter: world inputs, perceive, decide, settle exchanges, act, relations, record."""
         if self.steps > self.horizon:  # past the horizon nothing happens (Play may overshoot)
             self.running = False
             return
@@ -262,112 +319,155 @@ class RussiaDPRKModel(mesa.Model):
         self._update_graph()
         if self.trajectory is not None:
             self.record()
-        self.datacollector.collect(self)
         if self.steps >= self.horizon:
             self.running = False
 
+    def watch(self) -> np.ndarray:
+        """Chance that a quarter's covert shipments are noticed by any of the watchers.
+
+        Names: M10 (covert cooperation must escape the watch), F06 (UN monitoring), F01 (the
+        trilateral: US enforcement, Japan's surveillance). China's border checks are a
+        modelling choice. The watchers are independent: the chance is their noisy-or.
+        """
+        missed = (
+            (1 - self.world.un_monitoring)
+            * (1 - self.usa.enforcement_effect)
+            * (1 - self.p["china.enforcement"])
+            * (1 - self.japan.watch)
+        )
+        return 1 - missed
+
     def settle_exchanges(self) -> None:
-        """Shipments, their detection, oil, labour, tourism, trade — the flows between states.
+        """Munitions for resources, their detection, and the economic channels.
 
         Names: F07 (munitions shipped after the summit; satellite images), M04 (arms for
-        resources), M15 (shipments stop at the reserve), M10 (detection of covert breaches),
-        M11 and F08 (tourism is not sanctioned), M12 (labour as 'students'), M13 (oil), M14
-        (transport and communication links), M16 (barter, not cash).
+        resources: Russia's payment follows what it receives), M15 (shipments stop at the
+        reserve), M10 (detection of covert breaches), M11 and F08 (tourism is not sanctioned,
+        it follows the political signal), M12 (labour as 'students', covert), M14 (transport
+        and communication links, slow: M22), M13 (oil and gas).
         """
-        russia, dprk, usa = self.russia, self.dprk, self.usa
+        p, russia, dprk = self.p, self.russia, self.dprk
         shipped = np.minimum(russia.munitions_demand, dprk.munitions_offer)
         self.munitions_shipped = shipped
         self.munitions_total = self.munitions_total + shipped
-        watch = (
-            0.4 * self.world.un_monitoring
-            + 0.4 * usa.enforcement_effect
-            + 0.2 * self.p["china.enforcement"]
-            + self.japan.watch
-        )
-        chance = self.p["sanctions.detection"] * np.minimum(watch, 1.0)
+        self.arms_share = self.share_of_demand(shipped)
+        chance = p["sanctions.detection"] * self.watch()
         self.shipments_detected = ((shipped > 0) & (self.uniform("detect") < chance)).astype(float)
         self.log_event("shipment_detected", self.shipments_detected > 0)
         self.oil_delivered = russia.energy_offer
-        economic, political = self.cooperation["economic"], self.cooperation["political"]
-        self.trade = self.russia_trade_at(economic)
+        pace, agreed = p["russia.implementation_rate"], self.agreed["economic"]
         covert = russia.posture >= LOOPHOLES
-        self.labour += 0.3 * (economic * covert - self.labour)
-        open_border = self.world.border_open
-        self.tourism += 0.3 * (
-            open_border * (0.1 + 0.6 * political + 0.3 * self.infrastructure / 4) - self.tourism
-        )
-        built = (self.uniform("infrastructure") < 0.1 * economic) & (self.infrastructure < 4)
+        deliverable = np.minimum(agreed, self.economic_capacity())
+        self.labour += pace * (deliverable * covert - self.labour)
+        self.tourism += pace * (self.world.border_open * self.relation("political") - self.tourism)
+        link_chance = p["russia.link_rate"] * agreed / self.scope
+        built = (self.uniform("infrastructure") < link_chance) & (self.infrastructure < MAX_LINKS)
         self.infrastructure = self.infrastructure + built
         self.log_event("infrastructure", built)
-        self.deliver_gas(economic)
+        self.deliver_gas(agreed)
 
-    def deliver_gas(self, economic: np.ndarray) -> None:
+    def deliver_gas(self, agreed: np.ndarray) -> None:
         """Natural gas needs a pipeline, agreed in 2011 and never built: a wide, slow project.
 
         Names: M13 (gas under intergovernmental arrangements), M04 (resources in return for arms),
-        F03 (the 2011 pipeline agreement), M22 (wide agreements are slow).
-        Gas is not sanctioned by the UN caps, so no posture is needed.
+        F03 (the 2011 pipeline talks), M22 (wide agreements are slow). A modelling choice
+        (docs/ODD.md §11): the article names gas, not a pipeline. Gas is not under the UN caps.
         """
-        new = ~self.gas_pipeline & (self.uniform("pipeline") < 0.02 * economic)
+        p = self.p
+        new = ~self.gas_pipeline & (self.uniform("pipeline") < p["russia.pipeline_rate"] * agreed)
         self.gas_pipeline = self.gas_pipeline | new
         self.log_event("pipeline", new)
-        self.gas_delivered = self.p["russia.gas_supply"] * economic * self.gas_pipeline
+        self.gas_delivered = (
+            p["russia.gas_supply"] * self.implemented["economic"] * self.gas_pipeline
+        )
         self.gas_total = self.gas_total + self.gas_delivered
 
-    def update_relations(self) -> None:
-        """Summits, agreements and their slow implementation (M01, M07, M22, M23).
+    def banking_open(self) -> np.ndarray:
+        """Cash can move only through banks the sanctions close: with an open breach, or with the
+        barter limit switched off (M16, M17)."""
+        return (self.russia.posture == OPEN_BREACH) | ~np.asarray(self.p["limits.barter"], bool)
 
-        A summit happens with a chance that grows with shared interest (M01) and with Moscow's
-        wish to send 'messages' while the US backs Ukraine (M23). Each summit agrees on a set of
-        domains; what is agreed is implemented slowly, and the more domains, the slower (M22).
-        Agreements left on paper fade when interest falls (M02). Political closeness spills
-        into defence and economy (M07). Defence cooperation counts the real flows: munitions
-        and troops (F07, F13), so it falls when the stockpile runs out (M15).
+    def economic_capacity(self) -> np.ndarray:
+        """How much economic cooperation can be delivered this quarter (0–1).
+
+        Names: M10 (what breaches nothing can always move; covert channels must escape the
+        watch), M17 (an open breach moves everything), M16 (barter carries only survival trade
+        unless the DPRK pays in munitions or labour; cash needs open banking).
+        """
+        p, posture = self.p, self.russia.posture
+        permitted = p["sanctions.permitted_share"]
+        covert = permitted + (1 - permitted) * (1 - self.watch())
+        by_posture = np.select([posture == OBSERVE, posture == LOOPHOLES], [permitted, covert], 1)
+        barter = p["russia.barter_base"]
+        paid_in_kind = barter + (1 - barter) * np.maximum(self.arms_share, self.labour)
+        by_barter = np.where(self.banking_open(), 1, paid_in_kind)
+        return np.minimum(by_posture, by_barter)
+
+    def update_relations(self) -> None:
+        """Summits sign paper; delivery follows slowly and only as far as capacity allows.
+
+        Names: M01 (summits track shared interest), M23 (visits as 'messages' while the US backs
+        Ukraine: more summits, no delivery of their own), M22 (implementation is slow, the slower
+        the wider the agreement), M02 (paper without delivery fades), M07 (the domains a summit
+        covers), M10, M16, M17 (the economic capacity).
         """
         p, world = self.p, self.world
-        si, interest_r = self.shared_interest, self.russia.interest
+        si = self.shared_interest
         message = (
             p["russia.signalling"] * p["usa.ukraine_support"] * world.war * world.confrontation
         )
-        chance = p["russia.summit_rate"] * (si**2 + 0.5 * message)
+        chance = p["russia.summit_rate"] * si**2 + message
         summit = self.uniform("summit") < chance
         self.summit = summit
         self.summit_count += summit
         self.log_event("summit", summit)
-        economic_need = 0.7 + 0.3 * p["china.enforcement"]  # M09: few other partners
+        control = p["russia.tech_control"] * p["limits.technology"]
         agrees = {
             "political": summit,
-            "defence": summit & (self.uniform("agree_defence") < interest_r),
-            "economic": summit & (self.uniform("agree_economic") < si * economic_need),
-            "technology": summit
-            & (self.uniform("agree_technology") < si * (1.0 - p["russia.tech_control"])),
+            "defence": summit & (self.uniform("agree_defence") < self.russia.interest),
+            "economic": summit & (self.uniform("agree_economic") < si),
+            "technology": summit & (self.uniform("agree_technology") < si * (1 - control)),
         }
         scope = sum(a.astype(float) for a in agrees.values())
         self.scope = np.where(summit, scope, self.scope)
         rate = p["russia.implementation_rate"] / self.scope
-        political = self.implemented["political"]
+        capacity = {"economic": self.economic_capacity()}
         for d in DOMAINS:
             agreed, done = self.agreed[d], self.implemented[d]
-            agreed = np.where(
-                agrees[d], np.maximum(agreed, np.minimum(done + 0.5 * si, 1.0)), agreed
-            )
-            agreed = agreed - 0.08 * np.maximum(agreed - si, 0.0)  # M02: left on paper
-            if d in ("defence", "economic"):
-                agreed = agreed + 0.03 * np.maximum(political - agreed, 0.0)  # M07
-            gap = agreed - done
-            done = done + np.where(gap > 0, rate * gap, 0.15 * gap)
+            reach = np.minimum(done + p["russia.paper_ambition"] * si, 1)
+            agreed = np.where(agrees[d], np.maximum(agreed, reach), agreed)
+            agreed = agreed - p["russia.paper_fade"] * np.maximum(agreed - done, 0)
+            target = np.minimum(agreed, capacity.get(d, 1))
+            gap = target - done
+            done = done + np.where(gap > 0, rate, p["russia.implementation_rate"]) * gap
             self.agreed[d], self.implemented[d] = agreed, done
         self._measure_implementation_lag(agrees)
+        memory = p["russia.signal_memory"]
+        signal = memory * self.cooperation["political"] + (1 - memory) * summit
+        self.cooperation = self.delivered(signal)
 
-        russia, dprk = self.russia, self.dprk
-        flows = np.minimum(self.munitions_shipped / np.maximum(p["russia.war_demand"], 1e-9), 1.0)
-        flows = np.minimum(flows + 0.2 * dprk.troops_deployed, 1.0)
-        self.flow_activity += 0.5 * (flows - self.flow_activity)
-        self.cooperation = {
-            "political": self.implemented["political"],
-            "defence": 0.4 * self.implemented["defence"] + 0.6 * self.flow_activity,
-            "economic": self.implemented["economic"],
-            "technology": 0.5 * self.implemented["technology"] + 0.5 * russia.tech_tier / 4.0,
+    def delivered(self, signal: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The cooperation indices (0–1): delivered, never paper.
+
+        Names: F07, F13, M04 (defence: munitions as a share of Russia's demand, and soldiers),
+        M09–M14, M16 (economy: the mean of its five channels — energy, trade, labour, tourism,
+        links), M08 (technology: the tier handed over), M23 (political: the signal of visits).
+        """
+        p = self.p
+        supply = np.broadcast_to(np.asarray(p["russia.energy_supply"], float), (self.R,))
+        energy = np.divide(self.oil_delivered, supply, out=np.zeros(self.R), where=supply > 0)
+        channels = (
+            np.minimum(energy, 1),
+            self.implemented["economic"],
+            self.labour,
+            self.tourism,
+            self.infrastructure / MAX_LINKS,
+        )
+        return {
+            "political": self.cooperation["political"] if signal is None else signal,
+            "defence": (self.arms_share + self.dprk.troops_deployed) / len(("munitions", "troops")),
+            "economic": sum(channels) / len(channels),
+            "technology": self.russia.tech_tier / MAX_TIER,
         }
 
     def _measure_implementation_lag(self, agrees: Mapping[str, np.ndarray]) -> None:
@@ -405,7 +505,12 @@ class RussiaDPRKModel(mesa.Model):
             "economic": self.cooperation["economic"],
             "technology": self.cooperation["technology"],
             "munitions": self.munitions_shipped,
-            "stockpile_ratio": self.dprk.stockpile / np.maximum(self.dprk.reserve, 1e-9),
+            "stockpile_ratio": np.divide(
+                self.dprk.stockpile,
+                self.dprk.reserve,
+                out=np.full(self.R, np.inf),
+                where=self.dprk.reserve > 0,
+            ),
             "oil": self.oil_delivered,
             "tech_tier": russia.tech_tier,
             "posture": russia.posture,
@@ -414,6 +519,10 @@ class RussiaDPRKModel(mesa.Model):
             "labour": self.labour,
             "china_share": self.china.trade_share,
             "troops": self.dprk.troops_deployed,
+            "trade": self.trade,
+            "links": self.infrastructure,
+            "summit": self.summit,
+            "war": self.world.war,
         }
         for key, value in row.items():
             tr[key][t] = value
@@ -421,13 +530,11 @@ class RussiaDPRKModel(mesa.Model):
     def cash_share(self) -> np.ndarray:
         """Share of Russia–DPRK trade paid in cash rather than barter (M16).
 
-        Cash needs banking channels the sanctions close: it grows only with an open breach and
-        with transport links (M14).
+        Cash needs banking channels the sanctions close: while they are closed only the few
+        accounts left carry cash (``russia.cash_base``); once open, cash grows with the trade.
         """
-        open_breach = self.russia.posture == OPEN_BREACH
-        return (
-            0.1 + 0.4 * self.cooperation["economic"] * open_breach + 0.1 * self.infrastructure / 4
-        )
+        base = self.p["russia.cash_base"]
+        return base + (1 - base) * self.trade * self.banking_open()
 
     # -- the relations graph -------------------------------------------------------------------
     def _build_graph(self) -> nx.Graph:
@@ -458,15 +565,19 @@ class RussiaDPRKModel(mesa.Model):
         }
         cd = g.edges["China", "DPRK"]
         cd["economic"] = self.china.trade_share
-        cd["political"] = 0.7
+        cd["political"] = DISPLAY_TIES["China–DPRK"]
         cd["flows"] = {"trade": self.china.trade}
         tri = self.world.trilateral
         for a, b in (("USA", "Japan"), ("USA", "ROK"), ("Japan", "ROK")):
             e = g.edges[a, b]
             e["political"] = tri
             e["defence"] = tri
-        g.edges["Russia", "China"]["political"] = 0.7
-        g.edges["Russia", "ROK"]["political"] = np.where(self.rok.ships_shells, 0.05, 0.3)
+        g.edges["Russia", "China"]["political"] = DISPLAY_TIES["Russia–China"]
+        g.edges["Russia", "ROK"]["political"] = np.where(
+            self.rok.ships_shells,
+            DISPLAY_TIES["Russia–ROK after shells"],
+            DISPLAY_TIES["Russia–ROK"],
+        )
 
     # -- results ---------------------------------------------------------------------------
     def run(self) -> RussiaDPRKModel:

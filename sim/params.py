@@ -5,10 +5,12 @@ unit, meaning and the article ids it encodes (see ``../shared/ARTICLE.md``). The
 config, the validation of user input, the ODD parameter table and the teaching app's sliders all
 read this list; nothing else may repeat a name, a range or a label.
 
-Defaults encode the article's own assumptions. Where the article gives a number that bears on a
-parameter (F07: ~1,000 containers of munitions in about a month) it is used and the parameter is
-marked ``chosen=False``; the article's other numbers (F04's debt, F05's 150-person delegation and
-4,000 km) describe events, not model quantities. Every other number is a modelling choice, marked
+Defaults encode the article's own assumptions. The article's numbers describe events (F07's one-off
+~1,000 containers, F04's debt, F05's delegation and 4,000 km), not model quantities, so every
+number here is ours: ``chosen=True``. ``chosen=False`` marks the article's own facts and switches:
+troops in Kursk at the start (F13) and the ``limits.*`` switches, which are on because the article
+names each limit as a reason for S2 and which the argument command (``experiments.argument``)
+turns off one at a time. Every other number is a modelling choice, marked
 ``chosen=True`` and listed as such in ``docs/ODD.md``.
 """
 
@@ -109,19 +111,29 @@ PARAMETERS: tuple[Param, ...] = (
     P('world.persistence', 0.75, float, 0.0, 0.99, 'share per quarter', ('M25',),
       "share of last quarter's confrontation gap that persists (1 − speed of return to target)"),
     P('world.ceasefire_hazard', 0.03, float, 0.0, 1.0, 'probability per quarter', ('M03',),
-      'chance per quarter that the war in Ukraine ends in a ceasefire (1 = ends at once)', teach=True),
+      'chance per quarter that the war in Ukraine ends in a ceasefire (1 = ends at once); an '
+      'exogenous input: the article names no ceasefire', teach=True),
     P('world.ceasefire_relief', 0.35, float, 0.0, 1.0, 'index', ('M02', 'M03'),
       'how far the confrontation target falls after a ceasefire'),
     # --- sanctions: the UN regime, its monitoring and enforcement (F06, M02, M10, M17) ------
-    P('sanctions.un_monitoring', 0.5, float, 0.0, 1.0, 'index 0–1', ('F06', 'M10'),
-      'strength of UN monitoring of the DPRK sanctions (1718 Committee and its experts)', teach=True),
+    P('sanctions.un_monitoring', 0.5, float, 0.0, 1.0, 'probability per quarter', ('F06', 'M10'),
+      'chance that UN monitoring (1718 Committee and its experts) notices covert shipments in a '
+      'quarter', teach=True),
     P('sanctions.enforcement', 0.5, float, 0.0, 1.0, 'index 0–1', ('M10', 'M17'),
-      'intensity of Western enforcement: inspections, satellite watch, secondary sanctions', teach=True),
+      'intensity of Western enforcement: inspections, satellite watch, secondary sanctions; it is '
+      'the "new pressure" on an open breach (M17) and a watcher of covert trade (M10)', teach=True),
     P('sanctions.detection', 0.6, float, 0.0, 1.0, 'probability per quarter', ('F07', 'M10'),
-      "chance a quarter's covert shipments are detected and published at full monitoring (F07: "
-      'US statements and satellite images)'),
+      "chance a quarter's noticed covert shipments are published (F07: US statements and "
+      'satellite images)'),
     P('sanctions.refined_cap', 0.125, float, 0.0, 2.0, 'million barrels per quarter', ('F09', 'M13'),
       'UN cap on refined petroleum products to the DPRK (500,000 bbl a year, UNSCR 2397)'),
+    P('sanctions.exposure_memory', 0.8, float, 0.0, 0.99, 'share per quarter', ('M17', 'F07'),
+      'share of the published evidence of covert shipments still weighing on Russia a quarter '
+      'later'),
+    P('sanctions.permitted_share', 0.4, float, 0.0, 1.0, 'share of economic cooperation', ('M10', 'M17'),
+      'share of economic cooperation that breaches nothing (transport, communications, '
+      'culture, humanitarian exchange, tourism: M10) and so can be delivered while Russia '
+      'observes the sanctions'),
     # --- stockpile: the DPRK's munitions (F07, F10, M15, M20) -------------------------------
     P('stockpile.dprk', 20.0, float, 0.0, 100.0, 'thousand containers', ('F07', 'M15'),
       "the DPRK's artillery-munitions stockpile at the start, in F07's unit (~1,000 containers "
@@ -138,35 +150,81 @@ PARAMETERS: tuple[Param, ...] = (
       'share of supplied munitions that meet Russian standards (F10: poor quality)', teach=True),
     # --- Russia (M04, M08, M13, M17–M24) --------------------------------------------------
     P('russia.war_demand', 3.0, float, 0.0, 20.0, 'thousand containers per quarter', ('F07', 'M03', 'M04'),
-      "Russia's demand for DPRK munitions at full confrontation while the war goes on (F07: "
-      '~1,000 containers within a month)', chosen=False),
+      "Russia's demand for DPRK munitions at full confrontation while the war goes on; F07's "
+      'one-off (~1,000 containers in some seven weeks) gives the scale, not a sustained rate'),
+    P('russia.peacetime_interest', 0.55, float, 0.0, 1.0, 'share', ('M02', 'M03'),
+      "share of Russia's interest in the DPRK that remains, at the same confrontation, without "
+      'the war'),
     P('russia.reputation_cost', 0.6, float, 0.0, 2.0, 'interest units', ('M17', 'F06'),
-      'cost to a permanent UNSC member of openly breaching resolutions it voted for', teach=True),
+      'cost to a permanent UNSC member of openly breaching resolutions it voted for, per unit of '
+      'Western pressure', teach=True),
+    P('russia.covert_threshold', 0.4, float, 0.0, 1.0, 'interest units', ('M10', 'M02'),
+      'interest Russia needs before it uses loopholes and covert channels rather than observing '
+      'the sanctions'),
+    P('russia.open_threshold', 0.3, float, 0.0, 1.0, 'interest units', ('M08', 'M17'),
+      'interest, net of the reputation cost, Russia needs before it openly sets the regime aside'),
+    P('russia.posture_noise', 0.15, float, 0.0, 1.0, 'interest units', ('M25',),
+      'standard deviation of quarterly shocks to Russia\'s sanctions calculus'),
+    P('russia.quality_learning', 0.25, float, 0.0, 1.0, 'share per quarter', ('F10', 'M20'),
+      'share of the gap between expected and real munitions quality Russia learns per quarter '
+      'of deliveries'),
     P('russia.tech_control', 0.75, float, 0.0, 1.0, 'index 0–1', ('M18',),
       "Russia's reluctance to hand over military technology it cannot control (copying, "
       'arms-market competition, leakage)', teach=True),
     P('russia.nuclear_taboo', 0.97, float, 0.0, 1.0, 'index 0–1', ('M19',),
       "Russia's refusal to transfer ICBM and nuclear-weapon technology"),
     P('russia.tech_rate', 0.15, float, 0.0, 1.0, 'probability per quarter', ('M08', 'M04'),
-      'chance per quarter of a technology step at full interest and no reluctance'),
+      'chance per quarter of a technology step at full interest, full munitions received in '
+      'return and no reluctance'),
     P('russia.rok_retaliation', 1.5, float, 0.0, 5.0, 'multiplier', ('M23', 'F11'),
       'how much more likely a technology transfer becomes once Seoul ships shells to Kyiv'),
     P('russia.energy_supply', 0.25, float, 0.0, 2.0, 'million barrels per quarter', ('F09', 'M13'),
-      'oil products Russia is ready to deliver per quarter under intergovernmental or '
-      'humanitarian arrangements at full economic cooperation'),
+      'oil products Russia delivers per quarter at most, under intergovernmental or humanitarian '
+      'arrangements'),
+    P('russia.humanitarian_share', 0.3, float, 0.0, 1.0, 'share of energy supply', ('F09', 'M04'),
+      'share of the energy supply delivered as humanitarian or intergovernmental aid with '
+      'nothing in return; the rest pays for munitions received (M04)'),
     P('russia.gas_supply', 0.1, float, 0.0, 2.0, 'billion m³ per quarter', ('M13', 'M04', 'F03'),
-      'natural gas Russia is ready to deliver per quarter at full economic cooperation, once a '
-      'pipeline exists (F03: agreed in 2011, never built)'),
+      'natural gas Russia delivers per quarter at full economic cooperation, once a pipeline '
+      'exists (F03: agreed in 2011, never built; a modelling choice, docs/ODD.md)'),
+    P('russia.pipeline_rate', 0.02, float, 0.0, 1.0, 'probability per quarter', ('F03', 'M13', 'M22'),
+      'chance per quarter that a pipeline is completed at full agreed economic cooperation (a '
+      'wide, slow project; modelling choice)'),
     P('russia.summit_rate', 0.8, float, 0.0, 1.0, 'probability per quarter', ('M01',),
       'chance per quarter of a summit-level contact when shared interest is full (calibrated '
       "to Table 1's summit counts by the replay, docs/VALIDATION.md)"),
+    P('russia.signalling', 0.25, float, 0.0, 1.0, 'probability per quarter', ('M23',),
+      "extra chance of a visit or gesture per quarter used as a 'message' to the West, at full "
+      'US support for Ukraine, war and confrontation'),
+    P('russia.signal_memory', 0.75, float, 0.0, 0.99, 'share per quarter', ('M01', 'M23'),
+      "share of last quarter's political signal (summits, visits) still felt this quarter"),
     P('russia.implementation_rate', 0.3, float, 0.01, 1.0, 'share per quarter', ('M22',),
-      'share of an agreed-but-unimplemented cooperation gap closed per quarter for a one-domain '
-      'agreement; wider agreements are slower'),
+      'share of the gap between what is agreed (and deliverable) and what is delivered closed per '
+      'quarter for a one-domain agreement; wider agreements are slower'),
+    P('russia.paper_ambition', 0.5, float, 0.0, 1.0, 'index per unit of shared interest', ('M01', 'M22'),
+      'how far beyond what is already delivered a summit agreement reaches, per unit of shared '
+      'interest'),
+    P('russia.paper_fade', 0.08, float, 0.0, 1.0, 'share per quarter', ('M22', 'M23'),
+      'share of agreed-but-undelivered cooperation forgotten per quarter (paper without delivery '
+      'fades)'),
+    P('russia.link_rate', 0.1, float, 0.0, 1.0, 'probability per quarter', ('M14', 'M22'),
+      'chance per quarter that a transport or communication link is built at full agreed '
+      'economic cooperation'),
+    P('russia.cash_base', 0.1, float, 0.0, 1.0, 'share of trade', ('M16',),
+      'cash share of trade while sanctions keep the banking channels closed'),
+    P('russia.barter_base', 0.3, float, 0.0, 1.0, 'index 0–1', ('M16',),
+      'economic cooperation that barter can carry with nothing to exchange (survival trade); '
+      'beyond it the DPRK must pay in munitions or labour'),
     P('russia.escalation_restraint', 0.8, float, 0.0, 1.0, 'index 0–1', ('M24', 'M23'),
       "restraint from signing a 'next level' document that would sharpen the confrontation"),
-    P('russia.signalling', 0.5, float, 0.0, 1.0, 'index 0–1', ('M23',),
-      "weight of visits and gestures used as 'messages' to the West while it backs Ukraine"),
+    P('russia.next_level_rate', 0.03, float, 0.0, 1.0, 'probability per quarter', ('M24',),
+      "chance per quarter of a 'next level' document at full shared interest, full political "
+      'signal and no restraint'),
+    P('russia.defence_credibility', 0.3, float, 0.0, 1.0, 'index 0–1', ('F12', 'M21'),
+      "credibility of Russia's promise to defend the DPRK (F12: Armenia was not defended in 2023)"),
+    P('russia.kursk_effect', 0.1, float, 0.0, 1.0, 'index 0–1', ('F13', 'M21'),
+      "how much DPRK soldiers fighting for Russia add to that credibility (M21: 'cannot be ruled "
+      "out')"),
     # --- DPRK (M05, M06, M12, F13) ---------------------------------------------------------
     P('dprk.nuclear_drive', 0.8, float, 0.0, 1.0, 'index 0–1', ('M05',),
       "the DPRK's drive for nuclear status and home-grown technology"),
@@ -174,16 +232,28 @@ PARAMETERS: tuple[Param, ...] = (
       "China's share of the DPRK's foreign trade at the start"),
     P('dprk.equidistance_drive', 0.6, float, 0.0, 1.0, 'index 0–1', ('M06',),
       "the DPRK's drive back to Kim Il Sung's equal distance between Moscow and Beijing"),
+    P('dprk.supply_interest', 0.2, float, 0.0, 1.0, 'index 0–1', ('M04',),
+      'interest in Russia below which the DPRK ships no munitions'),
     P('dprk.troops_deployed', True, bool, 0, 1, 'yes/no', ('F13',),
       'North Korean soldiers fight for Russia at the start (F13: Kursk, autumn 2024)', chosen=False),
+    P('dprk.troop_dispatch', 0.1, float, 0.0, 1.0, 'probability per quarter', ('F13', 'M21'),
+      'chance per quarter of sending soldiers under the treaty at full defence cooperation and '
+      'interest'),
+    P('dprk.troop_withdrawal', 0.15, float, 0.0, 1.0, 'probability per quarter', ('M20',),
+      'chance per quarter of withdrawing soldiers when no munitions flow (M20: little room to '
+      'draw the DPRK into the war)'),
     # --- China (M06) ----------------------------------------------------------------------
-    P('china.leverage', 0.5, float, 0.0, 1.0, 'index 0–1', ('M06',),
-      "how strongly China counters the DPRK's turn to Russia with trade and aid", teach=True),
-    P('china.enforcement', 0.2, float, 0.0, 1.0, 'index 0–1', ('M06', 'M09'),
-      'how strictly China enforces the UN sanctions at its border and ports', teach=True),
+    P('china.leverage', 0.15, float, 0.0, 1.0, 'share of trade', ('M06',),
+      "extra trade and aid China offers when the DPRK turns fully to Russia (a modelling choice: "
+      'the article names the dependence, not a counter-offer)', teach=True),
+    P('china.enforcement', 0.2, float, 0.0, 1.0, 'index 0–1', ('M06', 'M10'),
+      'how strictly China enforces the UN sanctions at its border: the share of its DPRK trade '
+      'it stops and its chance of noticing covert shipments (a modelling choice)', teach=True),
     # --- United States (F01, M03, M23) ----------------------------------------------------
     P('usa.asia_attention', 0.4, float, 0.0, 1.0, 'share', ('M03',),
       'share of US attention on Asia rather than Europe while the war goes on', teach=True),
+    P('usa.postwar_attention', 0.7, float, 0.0, 1.0, 'share', ('M03',),
+      'share of US attention on Asia once the war has ended'),
     P('usa.ukraine_support', 0.7, float, 0.0, 1.0, 'index 0–1', ('M23',),
       "level of US support for Ukraine, which Moscow answers with 'messages' (M23)"),
     # --- ROK (F11, M23) -------------------------------------------------------------------
@@ -192,29 +262,52 @@ PARAMETERS: tuple[Param, ...] = (
     # --- Japan (F01) ----------------------------------------------------------------------
     P('japan.trilateral', 0.7, float, 0.0, 1.0, 'index 0–1', ('F01',),
       'cohesion of the US–Japan–ROK trilateral after Camp David (F01)'),
-    # --- classifier: horizons and thresholds (S1, S2) -------------------------------------
+    P('japan.surveillance', 0.2, float, 0.0, 1.0, 'probability per quarter', ('F01', 'M10'),
+      "chance per quarter that Japan's watch notices covert shipments, at full trilateral "
+      'cohesion'),
+    # --- limits: the article's reasons for S2, each one switchable (the argument, §9) ------
+    P('limits.stockpile', True, bool, 0, 1, 'on/off', ('M15',),
+      "M15: the DPRK ships only what lies above its reserve (off: it ships whatever Russia asks)",
+      chosen=False),
+    P('limits.barter', True, bool, 0, 1, 'on/off', ('M16',),
+      'M16: trade runs on barter, bounded by what the DPRK can pay in kind (off: banking channels '
+      'open, cash trade)', chosen=False),
+    P('limits.reputation', True, bool, 0, 1, 'on/off', ('M17',),
+      "M17: an open breach costs a permanent Council member its reputation (off: no cost)",
+      chosen=False),
+    P('limits.technology', True, bool, 0, 1, 'on/off', ('M18', 'M19'),
+      'M18, M19: Russia guards military, missile and nuclear technology (off: no reluctance)',
+      chosen=False),
+    P('limits.quality', True, bool, 0, 1, 'on/off', ('M20', 'F10'),
+      'M20, F10: Russia buys less once it knows the munitions are substandard, and the DPRK '
+      'withdraws soldiers as defence cooperation thins (off: neither)', chosen=False),
+    P('limits.restraint', True, bool, 0, 1, 'on/off', ('M24',),
+      "M24: restraint from a 'next level' document (off: no restraint)", chosen=False),
+    # --- classifier: horizons and thresholds (S1, S2; docs/ODD.md §7.9) -------------------
     P('classifier.short', 4, int, 1, 40, 'quarters', ('S1', 'S2'),
       "end of the short term ('ойрын хугацаа'): the first year"),
     P('classifier.medium', 16, int, 2, 80, 'quarters', ('S1', 'S2'),
       "end of the medium term ('дунд хугацаа'): four years, one US and ROK electoral cycle"),
-    P('classifier.s1_defence', 0.5, float, 0.0, 1.0, 'index 0–1', ('S1',),
-      'S1 needs mean defence cooperation in the medium term at least this high'),
-    P('classifier.s1_economic', 0.4, float, 0.0, 1.0, 'index 0–1', ('S1',),
-      'S1 needs mean economic cooperation in the medium term at least this high'),
-    P('classifier.s1_tech_tier', 2, int, 1, 4, 'tier', ('S1', 'M08'),
-      'S1 needs technology of at least this tier (2 = conventional military) by the end of the '
-      'medium term'),
-    P('classifier.s1_breach_share', 0.25, float, 0.0, 1.0, 'share of quarters', ('S1', 'M17'),
-      'S1 needs Russia to breach the sanctions openly in at least this share of the medium term'),
-    P('classifier.s2_defence_long', 0.35, float, 0.0, 1.0, 'index 0–1', ('S2',),
-      'S2 needs long-term mean defence cooperation below this (the burst does not last)'),
-    P('classifier.s2_tech_tier', 1, int, 0, 4, 'tier', ('S2', 'M18'),
-      'S2 allows technology up to this tier (1 = civil and space)'),
-    P('classifier.s2_breach_share', 0.1, float, 0.0, 1.0, 'share of quarters', ('S2', 'M17'),
-      'S2 allows open breach in at most this share of quarters (Russia stays formally within the '
-      'old sanctions)'),
-    P('classifier.s2_cash_share', 0.5, float, 0.0, 1.0, 'share of trade', ('S2', 'M16'),
-      'S2 needs the long-term cash share of trade below this (barter dominates)'),
+    P('classifier.s1_defence_ratio', 0.75, float, 0.5, 1.0, 'ratio to the start', ('S1',),
+      'S1-defence: medium-term delivered defence at least this share of its start level'),
+    P('classifier.s1_economic_growth', 1.25, float, 1.05, 2.0, 'ratio to the start', ('S1', 'S2'),
+      'S1-economy: medium-term delivered economy at least this multiple of its start level '
+      '(below it, S2-economy: no expansion)'),
+    P('classifier.s1_tech_tier', 2, int, 2, 4, 'tier', ('S1', 'M08'),
+      'S1-technology: at least this tier (2 = conventional military) by the end of the medium term'),
+    P('classifier.s1_breach_share', 0.25, float, 0.1, 0.5, 'share of quarters', ('S1', 'M17'),
+      'S1-sanctions: open breach in at least this share of the medium term'),
+    P('classifier.s2_burst_ratio', 0.5, float, 0.25, 0.75, 'ratio to the start', ('S2',),
+      'S2-burst: short-term delivered defence at least this share of its start level'),
+    P('classifier.s2_defence_ratio', 0.5, float, 0.25, 0.75, 'ratio to the start', ('S2',),
+      'S2-defence: long-term delivered defence at most this share of its start level'),
+    P('classifier.s2_tech_tier', 1, int, 0, 1, 'tier', ('S2', 'M18'),
+      'S2-technology: at most this tier (1 = civil and space) over the whole run'),
+    P('classifier.s2_breach_share', 0.1, float, 0.0, 0.25, 'share of quarters', ('S2', 'M17'),
+      'S2-sanctions: open breach in at most this share of quarters (formally within the old '
+      'sanctions)'),
+    P('classifier.s2_cash_share', 0.5, float, 0.3, 0.7, 'share of trade', ('S2', 'M16'),
+      'S2-economy: medium- and long-term cash share of trade below this (barter dominates)'),
 )
 # fmt: on
 
