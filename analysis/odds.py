@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from analysis import observations as O
 from analysis.stats import proportion_ci
 from experiments.results import RUNS_FILE, SUMMARY_FILE, write_json
+from sim import params as P
 from sim.classifier import SCENARIOS
 
 DEFAULT_MIN_ESS = 100
@@ -70,6 +71,13 @@ def load_run(run_dir: str | Path) -> RunSpec:
             f"{run_dir}: a design chunk varies parameters per replicate; condition a single "
             "parameter point (python -m experiments.run without design.method)"
         )
+    try:
+        P.resolve(summary["parameters"])
+    except P.ParameterError as error:
+        raise O.ObservationError(
+            f"{run_dir}: the run's parameters do not fit the current model ({error}); "
+            "rerun python -m experiments.run"
+        ) from error
     return RunSpec(
         params=dict(summary["parameters"]),
         seed=int(summary["seed"]),
@@ -129,7 +137,15 @@ class Odds:
         }
 
 
-def _labels_from_run(spec: RunSpec) -> tuple[np.ndarray, np.ndarray] | None:
+def run_summary(spec: RunSpec) -> dict[str, Any]:
+    """The run's ``summary.json`` (empty when the spec has no directory)."""
+    if spec.path is None:
+        return {}
+    return json.loads((spec.path / SUMMARY_FILE).read_text(encoding="utf-8"))
+
+
+def stored_labels(spec: RunSpec) -> tuple[np.ndarray, np.ndarray] | None:
+    """(replicate ids, scenario labels) from the run's ``runs.parquet``, if there is one."""
     if spec.path is None or not (spec.path / RUNS_FILE).is_file():
         return None
     table = pq.read_table(spec.path / RUNS_FILE, columns=["replicate", "scenario"])
@@ -137,6 +153,24 @@ def _labels_from_run(spec: RunSpec) -> tuple[np.ndarray, np.ndarray] | None:
         table.column("replicate").to_numpy(),
         np.asarray(table.column("scenario").to_pylist(), dtype=object),
     )
+
+
+def check_labels(
+    spec: RunSpec,
+    ids: np.ndarray,
+    labels: np.ndarray,
+    stored: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Refuse regenerated replicates whose labels differ from the run's (another model)."""
+    stored_ids, stored_labels_ = stored
+    if not np.array_equal(stored_ids, np.arange(stored_ids.size)):
+        raise O.ObservationError(f"{spec.path}: {RUNS_FILE} replicate ids are not 0..n-1")
+    inside = ids < stored_ids.size
+    if not np.array_equal(stored_labels_[ids[inside]], labels[inside]):
+        raise O.ObservationError(
+            f"{spec.path}: regenerated replicates do not match {RUNS_FILE} (the model "
+            "changed since the run was made); rerun python -m experiments.run"
+        )
 
 
 def consistent_mask(
@@ -161,7 +195,7 @@ def condition(
     batch_size: int = 50_000,
     min_ess: int = DEFAULT_MIN_ESS,
     budget: int | None = None,
-    check_labels: bool = True,
+    verify: bool = True,
 ) -> Odds:
     """Condition the run on ``record``; see the module docstring for the method."""
     last = O.last_quarter(spec.horizon)
@@ -170,7 +204,7 @@ def condition(
             raise O.ObservationError(
                 f"{obs.quarter} {obs.indicator}: after the run's last quarter {last}"
             )
-    stored = _labels_from_run(spec)
+    stored = stored_labels(spec)
     if not record and stored is not None:  # the empty record is the prior, exactly
         counts = {s: int(np.count_nonzero(stored[1] == s)) for s in SCENARIOS}
         return Odds(spec.replicates, spec.replicates, counts, dict(counts), [])
@@ -185,13 +219,8 @@ def condition(
         values, labels = O.simulate(
             spec.params, seed=spec.seed, replicates=ids, horizon=spec.horizon, names=names
         )
-        if check_labels and stored is not None and done < spec.replicates:
-            inside = ids < stored[0].size
-            if not np.array_equal(stored[1][ids[inside]], labels[inside]):
-                raise O.ObservationError(
-                    f"{spec.path}: regenerated replicates do not match {RUNS_FILE} (the model "
-                    "changed since the run was made); rerun python -m experiments.run"
-                )
+        if verify and stored is not None and done < spec.replicates:
+            check_labels(spec, ids, labels, stored)
         keep, batch_pass = consistent_mask(values, record, scale)
         passes += batch_pass
         for s in SCENARIOS:

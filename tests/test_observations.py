@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
-import subprocess
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,6 +19,13 @@ from sim.model import TRACKED
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "observations_example.csv"
 SEED, N, HORIZON = 7, 20_000, 20
+
+
+def run_cli(capsys, module: str, argv: list[str]) -> SimpleNamespace:
+    """Run ``python -m analysis.<module> argv`` in this process; return code, stdout, stderr."""
+    code = importlib.import_module(f"analysis.{module}").main(argv)
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
 @pytest.fixture(scope="module")
@@ -120,14 +127,9 @@ def test_bad_header_is_named(tmp_path: Path) -> None:
         O.read_record(path)
 
 
-def test_check_command_exits_non_zero_with_one_line(tmp_path: Path) -> None:
+def test_check_command_exits_non_zero_with_one_line(tmp_path: Path, capsys) -> None:
     path = write_record(tmp_path / "r.csv", ["2025Q1,bridges,>=,1,x"])
-    proc = subprocess.run(
-        [sys.executable, "-m", "analysis.observations", "check", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli(capsys, "observations", ["check", str(path)])
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "unknown indicator" in proc.stderr
 
@@ -194,17 +196,12 @@ def test_conditioning_matches_a_direct_count(run_dir: Path) -> None:
     assert result.counts["S2"] == int((keep & (labels == "S2")).sum())
 
 
-def test_impossible_record_says_so(run_dir: Path, tmp_path: Path) -> None:
+def test_impossible_record_says_so(run_dir: Path, tmp_path: Path, capsys) -> None:
     """Technology rises at most one tier a quarter from none: tier 4 in 2024Q4 is impossible."""
     path = write_record(
         tmp_path / "r.csv", ["2024Q4,ceasefire,==,0,x", "2024Q4,tech_tier,==,4,impossible"]
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "analysis.odds", str(run_dir), str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli(capsys, "odds", [str(run_dir), str(path)])
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout == ""
     assert "only 0 of 20000 replicates" in proc.stderr

@@ -1,0 +1,531 @@
+"""Dated forecasts of every observable indicator, and their scores against a record.
+
+``python -m analysis.forecast RUN_DIR [--record RECORD.csv]`` writes into ``RUN_DIR/forecast/``:
+
+* ``forecast.csv`` — for every quarter from 2024Q4 to the horizon and every indicator declared
+  in ``analysis.observations``: the probability of each event, and the mean and 5/25/50/75/95 %
+  quantiles of each level, over the first ``--replicates`` replicates of the run (regenerated
+  exactly from its seed, see ``analysis.odds``), stamped with the date it was made, the seed, the
+  model version and the run's config hash, so it can be checked later;
+* ``forecast.html`` — the same as figures (Matplotlib): probability lines for events, fan charts
+  for levels;
+* with ``--record``: ``scores.csv`` (per quarter and overall), ``score_rows.csv`` (one row per
+  observation), ``reliability.csv`` and their figures on the page.
+
+Scoring (``score``). Each observation is turned into what can be scored:
+
+* an *event* row (an event indicator, or a level with ``>=, >, <=, <``) becomes a yes/no
+  proposition with an outcome — ``ceasefire == 0`` is "ceasefire" with outcome 0,
+  ``infrastructure_links <= 1`` is "links > 1" with outcome 0 — and gets a Brier score
+  (p − outcome)², where p is the share of replicates in which the proposition holds;
+* a *level* row (``==`` on a level) gets the CRPS of the ensemble against the observed value
+  (in the indicator's unit; lower is better) and whether the value lies in the central 50 % and
+  90 % intervals (coverage).
+
+The naive baseline is "nothing changes from 2024Q3": every indicator stays at the model's starting
+state (``observations.starting_state``), a forecast of probability 0 or 1 and a point value
+(whose CRPS is the absolute error). Skill = 1 − model score / baseline score. The reliability
+diagram bins the event forecasts by probability and plots the observed frequency in each bin.
+Tolerances (used when conditioning) play no part in scoring.
+
+Ids: every indicator's ids are in ``analysis.observations``; S1 and S2 are not forecast here but
+in ``analysis.odds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import html
+import io
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from analysis import observations as O
+from analysis import odds
+from experiments.results import atomic_write, model_version, write_json
+from sim.world import FORWARD_START, quarter_label
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+FORECAST_REPLICATES = 50_000  # forecasts use the first 50,000 replicates (bounded memory)
+BINS = np.linspace(0.0, 1.0, 11)  # reliability diagram: ten bins of forecast probability
+OUT_DIR = "forecast"
+
+
+# --- the ensemble ----------------------------------------------------------------------------
+
+
+@dataclass
+class Ensemble:
+    """Per-quarter values ``(horizon, R)`` of the indicators for R replicates of one point."""
+
+    values: dict[str, np.ndarray]
+    horizon: int
+    baseline: dict[str, float]
+
+    @property
+    def R(self) -> int:
+        return next(iter(self.values.values())).shape[1]
+
+
+def ensemble(
+    params: Mapping[str, Any],
+    *,
+    seed: int,
+    replicates: int | np.ndarray,
+    horizon: int,
+    names: Sequence[str] | None = None,
+    batch_size: int = 25_000,
+    spec: odds.RunSpec | None = None,
+) -> Ensemble:
+    """Regenerate the indicators of ``replicates`` (checked against ``spec``'s runs if given)."""
+    ids = np.arange(replicates) if np.isscalar(replicates) else np.asarray(replicates)
+    names = list(O.BY_NAME) if names is None else list(names)
+    stored = odds.stored_labels(spec) if spec is not None else None
+    parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    for start in range(0, ids.size, batch_size):
+        batch = ids[start : start + batch_size]
+        values, labels = O.simulate(
+            params, seed=seed, replicates=batch, horizon=horizon, names=names
+        )
+        if stored is not None and spec is not None:
+            odds.check_labels(spec, batch, labels, stored)
+        for n in names:
+            parts[n].append(values[n])
+    return Ensemble(
+        {n: np.concatenate(parts[n], axis=1) for n in names},
+        horizon,
+        O.starting_state(params),
+    )
+
+
+def forecast_table(ens: Ensemble) -> pd.DataFrame:
+    """One row per (quarter, indicator): probability for events, mean and quantiles for levels."""
+    records = []
+    for name, values in ens.values.items():
+        ind = O.BY_NAME[name]
+        if ind.kind == O.EVENT:
+            probability = values.mean(axis=1, dtype=np.float64)
+            q = np.full((len(QUANTILES), ens.horizon), np.nan)
+            mean = np.full(ens.horizon, np.nan)
+        else:
+            probability = np.full(ens.horizon, np.nan)
+            q = np.quantile(values, QUANTILES, axis=1)
+            mean = values.mean(axis=1, dtype=np.float64)
+        for t in range(ens.horizon):
+            records.append(
+                {
+                    "quarter": quarter_label(FORWARD_START, t + 1),
+                    "step": t + 1,
+                    "indicator": name,
+                    "kind": ind.kind,
+                    "unit": ind.unit,
+                    "probability": float(probability[t]),
+                    "mean": float(mean[t]),
+                    **{
+                        f"q{int(round(qq * 100)):02d}": float(q[i, t])
+                        for i, qq in enumerate(QUANTILES)
+                    },
+                    "baseline_2024Q3": ens.baseline[name],
+                    "n": ens.R,
+                }
+            )
+    return pd.DataFrame.from_records(records)
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+def proposition(obs: O.Observation) -> tuple[str, float, int] | None:
+    """The yes/no proposition ``(relation, value, outcome)`` an event row asserts, or None.
+
+    Levels: ``>=``/``>`` keep their relation with outcome 1; ``<=`` becomes ``>`` and ``<``
+    becomes ``>=`` with outcome 0, so that both outcomes appear in the reliability diagram.
+    Events: the proposition is "it happened" (value 1) with outcome 1 or 0; a row that every
+    value or no value satisfies says nothing and gives None.
+    """
+    ind = O.BY_NAME[obs.indicator]
+    if ind.kind == O.EVENT:
+        ok = [bool(O.holds(np.array([x]), obs, 0.0)[0]) for x in (0.0, 1.0)]
+        if ok == [False, True]:
+            return ("==", 1.0, 1)
+        if ok == [True, False]:
+            return ("==", 1.0, 0)
+        return None
+    if obs.relation in (">=", ">"):
+        return (obs.relation, obs.value, 1)
+    if obs.relation == "<=":
+        return (">", obs.value, 0)
+    if obs.relation == "<":
+        return (">=", obs.value, 0)
+    return None  # "==" on a level is a point observation
+
+
+def _holds(x: np.ndarray | float, relation: str, value: float) -> np.ndarray:
+    probe = O.Observation(FORWARD_START, "tourism", relation, value)  # any indicator: scale 0
+    return O.holds(np.asarray(x), probe, 0.0)
+
+
+def _crps(sorted_x: np.ndarray, prefix: np.ndarray, spread: float, y: np.ndarray) -> np.ndarray:
+    """CRPS of the empirical ensemble ``sorted_x`` at each y: E|X − y| − ½ E|X − X'|."""
+    n = sorted_x.size
+    k = np.searchsorted(sorted_x, y, side="left")
+    below = y * k - prefix[k]
+    above = (prefix[n] - prefix[k]) - y * (n - k)
+    return (below + above) / n - 0.5 * spread
+
+
+def _spread(sorted_x: np.ndarray) -> float:
+    """E|X − X'| of the empirical distribution (Gini mean difference, with i = 1..n)."""
+    n = sorted_x.size
+    i = np.arange(1, n + 1)
+    return float(2.0 * np.sum((2 * i - n - 1) * sorted_x) / n**2)
+
+
+def score_rows(ens: Ensemble, record: Iterable[O.Observation]) -> pd.DataFrame:
+    """One scored row per observation (see the module docstring)."""
+    record = list(record)
+    frame = pd.DataFrame(
+        {
+            "quarter": [o.quarter for o in record],
+            "step": [o.step + 1 for o in record],
+            "indicator": [o.indicator for o in record],
+            "relation": [o.relation for o in record],
+            "value": [o.value for o in record],
+            "source": [o.source for o in record],
+        }
+    )
+    n = len(record)
+    cols = {
+        k: np.full(n, np.nan)
+        for k in ("p", "p_naive", "outcome", "brier", "brier_naive", "crps", "crps_naive")
+    }
+    in50, in90 = np.full(n, np.nan), np.full(n, np.nan)
+    kind = np.empty(n, dtype=object)
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, o in enumerate(record):
+        if o.step >= ens.horizon:
+            raise O.ObservationError(f"{o.quarter} {o.indicator}: after the forecast's horizon")
+        groups.setdefault((o.indicator, o.step), []).append(i)
+    for (name, t), rows in groups.items():
+        x = ens.values[name][t].astype(np.float64)
+        base = ens.baseline[name]
+        cache: dict[tuple[str, float], float] = {}
+        points: list[int] = []
+        for i in rows:
+            o = record[i]
+            prop = proposition(o)
+            if prop is not None:
+                relation, value, outcome = prop
+                kind[i] = "event"
+                if (relation, value) not in cache:
+                    cache[relation, value] = float(_holds(x, relation, value).mean())
+                p = cache[relation, value]
+                p0 = float(_holds(base, relation, value))
+                cols["p"][i], cols["p_naive"][i], cols["outcome"][i] = p, p0, outcome
+                cols["brier"][i], cols["brier_naive"][i] = (p - outcome) ** 2, (p0 - outcome) ** 2
+            elif o.relation == "==" and O.BY_NAME[name].kind == O.LEVEL:
+                kind[i] = "level"
+                points.append(i)
+            else:
+                kind[i] = "uninformative"
+        if points:
+            y = np.array([record[i].value for i in points])
+            sorted_x = np.sort(x)
+            prefix = np.concatenate([[0.0], np.cumsum(sorted_x)])
+            q05, q25, q75, q95 = np.quantile(sorted_x, (0.05, 0.25, 0.75, 0.95))
+            cols["crps"][points] = _crps(sorted_x, prefix, _spread(sorted_x), y)
+            cols["crps_naive"][points] = np.abs(base - y)
+            in50[points] = (q25 - 1e-9 <= y) & (y <= q75 + 1e-9)
+            in90[points] = (q05 - 1e-9 <= y) & (y <= q95 + 1e-9)
+    for k, v in cols.items():
+        frame[k] = v
+    frame["in50"], frame["in90"], frame["scored_as"] = in50, in90, kind
+    return frame
+
+
+def summarise_scores(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean scores per quarter and overall (last row, quarter 'overall'), with skill."""
+
+    def one(part: pd.DataFrame, label: str) -> dict[str, Any]:
+        ev = part[part["scored_as"] == "event"]
+        lv = part[part["scored_as"] == "level"]
+        brier, brier0 = ev["brier"].mean(), ev["brier_naive"].mean()
+        crps, crps0 = lv["crps"].mean(), lv["crps_naive"].mean()
+        return {
+            "quarter": label,
+            "events": len(ev),
+            "brier": brier,
+            "brier_naive": brier0,
+            "brier_skill": 1 - brier / brier0 if len(ev) and brier0 > 0 else np.nan,
+            "levels": len(lv),
+            "crps": crps,
+            "crps_naive": crps0,
+            "crps_skill": 1 - crps / crps0 if len(lv) and crps0 > 0 else np.nan,
+            "coverage50": lv["in50"].mean(),
+            "coverage90": lv["in90"].mean(),
+        }
+
+    records = [one(part, q) for q, part in rows.groupby("quarter", sort=True)]
+    records.append(one(rows, "overall"))
+    return pd.DataFrame.from_records(records)
+
+
+def reliability(rows: pd.DataFrame, bins: np.ndarray = BINS) -> pd.DataFrame:
+    """Event forecasts binned by probability: mean forecast, observed frequency, count."""
+    ev = rows[rows["scored_as"] == "event"]
+    which = np.clip(np.digitize(ev["p"].to_numpy(), bins[1:-1]), 0, len(bins) - 2)
+    out = []
+    for b in range(len(bins) - 1):
+        sel = which == b
+        count = int(sel.sum())
+        out.append(
+            {
+                "bin_low": bins[b],
+                "bin_high": bins[b + 1],
+                "count": count,
+                "forecast": float(ev["p"].to_numpy()[sel].mean()) if count else np.nan,
+                "observed": float(ev["outcome"].to_numpy()[sel].mean()) if count else np.nan,
+            }
+        )
+    return pd.DataFrame.from_records(out)
+
+
+def synthetic_record(
+    params: Mapping[str, Any],
+    *,
+    seed: int,
+    replicates: int | np.ndarray,
+    horizon: int,
+    names: Sequence[str] | None = None,
+) -> list[O.Observation]:
+    """A record read off replicates of the model itself: every indicator, every quarter, ``==``.
+
+    Used to test that the forecasts are calibrated (drawn at the forecast's own point) and that
+    a record from another parameter point scores worse.
+    """
+    values, _ = O.simulate(params, seed=seed, replicates=replicates, horizon=horizon, names=names)
+    out = []
+    for name, v in values.items():
+        for t in range(horizon):
+            q = quarter_label(FORWARD_START, t + 1)
+            for x in v[t]:
+                out.append(O.Observation(q, name, "==", float(x), "synthetic"))
+    return out
+
+
+# --- figures and page ------------------------------------------------------------------------
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def events_figure(table: pd.DataFrame) -> Figure:
+    ev = table[table["kind"] == O.EVENT]
+    names = list(dict.fromkeys(ev["indicator"]))
+    fig = _figure(11, 2.2 * ((len(names) + 3) // 4))
+    axes = fig.subplots((len(names) + 3) // 4, 4, sharex=True, squeeze=False).ravel()
+    for ax, name in zip(axes, names, strict=False):
+        part = ev[ev["indicator"] == name]
+        ax.plot(part["step"], part["probability"], color="#2166ac")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    fig.supxlabel(f"quarter after 2024Q3 (1 = {FORWARD_START})", fontsize=9)
+    fig.supylabel("probability", fontsize=9)
+    return fig
+
+
+def levels_figure(table: pd.DataFrame) -> Figure:
+    lv = table[table["kind"] == O.LEVEL]
+    names = list(dict.fromkeys(lv["indicator"]))
+    fig = _figure(11, 2.2 * ((len(names) + 3) // 4))
+    axes = fig.subplots((len(names) + 3) // 4, 4, sharex=True, squeeze=False).ravel()
+    for ax, name in zip(axes, names, strict=False):
+        part = lv[lv["indicator"] == name]
+        x = part["step"]
+        ax.fill_between(x, part["q05"], part["q95"], color="#2166ac", alpha=0.2, lw=0)
+        ax.fill_between(x, part["q25"], part["q75"], color="#2166ac", alpha=0.35, lw=0)
+        ax.plot(x, part["q50"], color="#2166ac")
+        ax.axhline(part["baseline_2024Q3"].iloc[0], color="#444444", ls=":", lw=1)
+        ax.set_title(f"{name} ({O.BY_NAME[name].unit})", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    fig.supxlabel("quarter after 2024Q3; dotted: 2024Q3 (naive baseline)", fontsize=9)
+    return fig
+
+
+def reliability_figure(rel: pd.DataFrame) -> Figure:
+    fig = _figure(4.5, 4.2)
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="#999999", ls="--", lw=1, label="perfect calibration")
+    ok = rel["count"] > 0
+    ax.plot(rel.loc[ok, "forecast"], rel.loc[ok, "observed"], "o-", color="#b2182b", label="model")
+    for _, r in rel[ok].iterrows():
+        ax.annotate(str(int(r["count"])), (r["forecast"], r["observed"]), fontsize=6,
+                    xytext=(3, -8), textcoords="offset points")  # fmt: skip
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("forecast probability")
+    ax.set_ylabel("observed frequency")
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def scores_figure(summary: pd.DataFrame) -> Figure:
+    per = summary[summary["quarter"] != "overall"]
+    fig = _figure(8, 3.2)
+    a, b = fig.subplots(1, 2)
+    a.plot(per["quarter"], per["brier"], "o-", color="#b2182b", label="model")
+    a.plot(per["quarter"], per["brier_naive"], "s--", color="#444444", label="2024Q3 unchanged")
+    a.set_title("Brier score of events (lower is better)", fontsize=9)
+    b.plot(per["quarter"], per["crps"], "o-", color="#b2182b", label="model")
+    b.plot(per["quarter"], per["crps_naive"], "s--", color="#444444", label="2024Q3 unchanged")
+    b.set_title("CRPS of levels (lower is better)", fontsize=9)
+    for ax in (a, b):
+        ax.tick_params(axis="x", labelrotation=90, labelsize=6)
+        ax.legend(fontsize=7)
+    return fig
+
+
+def render_page(
+    meta: Mapping[str, Any], figures: Mapping[str, str], tables: Mapping[str, pd.DataFrame]
+) -> str:
+    """A self-contained HTML page (figures inlined as PNG)."""
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Dated forecast</title>",
+        "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
+        "table{border-collapse:collapse;font-size:80%}td,th{border:1px solid #ccc;padding:2px 6px}"
+        "</style></head><body>",
+        "<h1>Dated forecast of the observable indicators</h1>",
+        "<p>"
+        + html.escape(
+            f"Made {meta['made']} from run {meta['run_dir']} (seed {meta['seed']}, "
+            f"{meta['replicates']} replicates, horizon {meta['horizon']} quarters from "
+            f"{FORWARD_START}); model {meta['model_version']}, config {meta['config_hash']}."
+        )
+        + "</p>",
+        "<p>Events: the share of replicates in which it holds at the end of the quarter. Levels: "
+        "median, 50 % and 90 % bands; the dotted line is 2024Q3 unchanged (the naive baseline). "
+        "Indicator meanings: docs/FORECAST.md.</p>",
+    ]
+    for title, key in (("Events", "events"), ("Levels", "levels"),
+                       ("Scores against the record", "scores"), ("Reliability diagram", "reliability")):  # fmt: skip
+        if key in figures:
+            parts.append(
+                f"<h2>{title}</h2><img alt='{key}' src='data:image/png;base64,{figures[key]}'>"
+            )
+        if key in tables:
+            parts.append(
+                tables[key].to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="")
+            )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_forecast(
+    run_dir: str | Path,
+    *,
+    record_path: str | Path | None = None,
+    out: str | Path | None = None,
+    replicates: int = FORECAST_REPLICATES,
+) -> Path:
+    """Write the forecast (and scores, given a record) for a run; return the output directory."""
+    spec = odds.load_run(run_dir)
+    record = O.read_record(record_path, spec.horizon) if record_path else None
+    n = min(int(replicates), spec.replicates)
+    if n < 1:
+        raise O.ObservationError(f"--replicates={replicates} must be at least 1")
+    ens = ensemble(spec.params, seed=spec.seed, replicates=n, horizon=spec.horizon, spec=spec)
+    table = forecast_table(ens)
+    summary = odds.run_summary(spec)
+    meta = {
+        "made": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "run_dir": str(spec.path),
+        "seed": spec.seed,
+        "replicates": n,
+        "horizon": spec.horizon,
+        "model_version": model_version(),
+        "run_model_version": summary.get("model_version"),
+        "config_hash": summary.get("config_hash"),
+        "record": str(record_path) if record_path else None,
+    }
+    outdir = Path(out) if out else spec.path / OUT_DIR  # type: ignore[operator]
+    figures = {"events": _png(events_figure(table)), "levels": _png(levels_figure(table))}
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, pd.DataFrame] = {"forecast.csv": table}
+    if record is not None:
+        rows = score_rows(ens, record)
+        scores = summarise_scores(rows)
+        rel = reliability(rows)
+        files.update({"score_rows.csv": rows, "scores.csv": scores, "reliability.csv": rel})
+        tables["scores"] = scores
+        figures["scores"] = _png(scores_figure(scores))
+        figures["reliability"] = _png(reliability_figure(rel))
+    for name, frame in files.items():
+        text = frame.to_csv(index=False)
+        atomic_write(outdir / name, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+    page = render_page(meta, figures, tables)
+    atomic_write(outdir / "forecast.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    write_json(outdir / "forecast.json", meta)
+    return outdir
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m analysis.forecast",
+        description="Dated forecasts of the observable indicators of a run, scored against a record.",
+    )
+    ap.add_argument("run_dir", help="a run directory of python -m experiments.run")
+    ap.add_argument("--record", default=None, help="CSV quarter,indicator,relation,value,source")
+    ap.add_argument("--out", default=None, help="output directory (default RUN_DIR/forecast)")
+    ap.add_argument("--replicates", type=int, default=FORECAST_REPLICATES)
+    args = ap.parse_args(argv)
+    try:
+        outdir = write_forecast(
+            args.run_dir, record_path=args.record, out=args.out, replicates=args.replicates
+        )
+    except O.ObservationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"forecast: {outdir / 'forecast.csv'}  page: {outdir / 'forecast.html'}")
+    if args.record:
+        overall = pd.read_csv(outdir / "scores.csv").iloc[-1]
+        parts = []
+        if overall["events"] > 0:
+            parts.append(
+                f"Brier {overall['brier']:.3f} (2024Q3 unchanged {overall['brier_naive']:.3f}) "
+                f"over {int(overall['events'])} event rows"
+            )
+        if overall["levels"] > 0:
+            parts.append(
+                f"CRPS {overall['crps']:.3g} (2024Q3 unchanged {overall['crps_naive']:.3g}), "
+                f"90 % coverage {overall['coverage90']:.0%} over {int(overall['levels'])} level rows"
+            )
+        print("overall: " + ("; ".join(parts) or "no row of the record could be scored"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
