@@ -54,6 +54,9 @@ def offline_environment() -> dict[str, str]:
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
         "SOLARA_ASSETS_PROXY": "True",
         "SOLARA_ASSETS_CDN": NO_CDN,
+        # not a request, but the page's "This website runs on Solara" banner would sit on top
+        # of the teaching app's panels (issue 11)
+        "SOLARA_THEME_SHOW_BANNER": "False",
     }
 
 

@@ -87,7 +87,9 @@ def test_every_flow_on_the_relations_graph_has_a_label(lang):
     names = {name for _, _, data in model.relations.edges(data=True) for name in data["flows"]}
     assert names, "the model puts no flows on the graph"
     for name in names:
-        assert name in EDGE_FLOWS, f"flow {name!r} has no label in experiments/app.py EDGE_FLOWS"
+        assert name in EDGE_FLOWS, (
+            f"flow {name!r} has no label in experiments/app/charts.py EDGE_FLOWS"
+        )
         assert t(EDGE_FLOWS[name], lang, value=1.0)
 
 
@@ -158,8 +160,10 @@ def test_quarter_axis_labels_match_the_model_calendar():
     app = pytest.importorskip("experiments.app")
     from sim.world import quarter_label
 
-    model = app.new_model({})
-    axis = app.quarter_axis(model, "q")
+    from sim.model import RussiaDPRKModel
+
+    model = RussiaDPRKModel(replicates=2, seed=1, horizon=40)
+    axis = app.quarter_axis(model.start_quarter, model.horizon, "q")
     first = int(re.search(r"\((\d+) \+ datum", axis["labelExpr"]).group(1))
     for k in axis["values"]:
         index = first + k - 1

@@ -1,0 +1,116 @@
+"""The teacher's class board page (``/board``): every submission, a chart, CSV export.
+
+Reached at ``http://HOST:PORT/board``; shows nothing but a code field until the teacher code
+printed by ``python -m experiments.teach --class-dir DIR`` is entered in this browser session
+(checked by ``experiments.classboard.Board.check_code``; after ``MAX_TRIES`` wrong codes the
+session is locked). Unlocked, it lists the submissions of the class (reloaded every
+``REFRESH`` seconds and on demand), plots S1 and S2 against the settings students changed
+(:func:`experiments.app.charts.board_spec`) and offers the board as CSV.
+"""
+
+from __future__ import annotations
+
+import time
+from html import escape
+from typing import Any
+
+import solara
+from solara.widgets import VegaLite
+
+from experiments.app import charts
+from experiments.app.components import CSS, LanguageSwitch, class_board, heading, language
+from experiments.app.texts import fmt_value
+from experiments.i18n import t
+from sim import params as P
+
+REFRESH = 3.0
+MAX_TRIES = 5
+
+
+def board_html(rows: list[dict[str, Any]], lang: str) -> str:
+    """The submissions as an HTML table, newest first."""
+    if not rows:
+        return f"<p>{escape(t('board.empty', lang))}</p>"
+    head = ("board.number", "board.name", "board.group", "board.settings", "events.quarter")
+    out = ["<table class='board-table'><thead><tr>"]
+    out += [f"<th>{escape(t(k, lang))}</th>" for k in head]
+    out += ["<th class='num'>S1</th><th class='num'>S2</th>", "</tr></thead><tbody>"]
+    for row in reversed(rows):
+        settings = "; ".join(
+            f"{t(f'param.{k}.label', lang) if P.BY_KEY[k].teach else k} = {fmt_value(v)}"
+            for k, v in row["settings"].items()
+        ) or t("board.unchanged", lang)
+        out.append(
+            f"<tr class='board-row'><td class='num'>{row['id']}</td>"
+            f"<td>{escape(row['name'])}</td><td>{escape(row['group'])}</td>"
+            f"<td>{escape(settings)}</td><td class='num'>{escape(row['quarter'])}</td>"
+            f"<td class='num'>{100 * row['S1']:.1f} %</td>"
+            f"<td class='num'>{100 * row['S2']:.1f} %</td></tr>"
+        )
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+@solara.component
+def BoardPage() -> None:
+    """The teacher's board; locked until the teacher code is entered."""
+    lang = language.value
+    board = class_board()
+    code = solara.use_reactive("")
+    unlocked = solara.use_reactive("")  # the accepted code, kept in this session only
+    tries = solara.use_reactive(0)
+    tick = solara.use_reactive(0)
+    solara.Title(t("board.title", lang))
+    solara.Style(CSS)
+
+    def refresh_loop() -> None:
+        while unlocked.value:
+            time.sleep(REFRESH)
+            tick.set(tick.value + 1)
+
+    solara.use_thread(refresh_loop, dependencies=[bool(unlocked.value)])
+
+    def try_code() -> None:
+        if tries.value >= MAX_TRIES:
+            return
+        if board is not None and board.check_code(code.value):
+            unlocked.set(code.value)
+        else:
+            tries.set(tries.value + 1)
+        code.set("")
+
+    with solara.Div(classes=["teach-board"], style={"padding": "12px", "max-width": "1400px"}):
+        heading("h2", t("board.title", lang))
+        LanguageSwitch()
+        if board is None:
+            solara.Warning(t("board.disabled", lang))
+            return
+        if not unlocked.value:
+            if tries.value >= MAX_TRIES:
+                solara.Error(t("board.locked", lang), classes=["board-locked"])
+                return
+            solara.InputText(
+                t("board.code", lang), value=code, password=True, classes=["board-code"]
+            )
+            solara.Button(t("board.open", lang), on_click=try_code, classes=["board-open"])
+            if tries.value:
+                solara.Error(t("board.wrong_code", lang), classes=["board-wrong"])
+            return
+        rows = board.submissions(unlocked.value)
+        _ = tick.value  # re-read every REFRESH seconds
+        with solara.Div(classes=["teach-buttons"]):
+            solara.Button(
+                t("board.refresh", lang),
+                on_click=lambda: tick.set(tick.value + 1),
+                classes=["board-refresh"],
+            )
+            solara.FileDownload(
+                lambda: board.to_csv(unlocked.value).encode("utf-8"),
+                filename="class-board.csv",
+                label=t("board.export", lang),
+                mime_type="text/csv",
+            )
+        solara.Div(children=[t("board.count", lang, n=len(rows))], classes=["board-count"])
+        if rows:
+            VegaLite.element(spec=charts.board_spec(rows, lang))
+        solara.HTML(tag="div", unsafe_innerHTML=board_html(rows, lang))

@@ -1,0 +1,288 @@
+"""Vega-Lite specs of the teaching app's charts, drawn by the browser.
+
+The server only fills numbers into these dicts (Solara's ``VegaLite`` widget, the one behind
+``solara.FigureAltair``, draws them); a Matplotlib PNG per step took 0.3–0.8 s on two cores.
+Both charts read a precomputed :class:`~experiments.app.ensemble.Run` at quarter ``step`` and
+show nothing of later quarters:
+
+- :func:`network_spec`: the six states, one line per cooperation domain (width = ensemble mean;
+  political, defence, economic, technology — M07, M22) and the quarter's flows as labels;
+- :func:`flows_spec`: the key flows (munitions F07/M15, oil M12, technology tier M08/M18, trade
+  M09/M16, tourism F08) as ensemble bands (5–95 %, 25–75 %, median) with the highlighted run.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from typing import Any
+
+from experiments.app.ensemble import FLOWS, Run
+from experiments.i18n import t
+from sim.model import DOMAINS, STATES
+
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+DOMAIN_COLOURS = dict(zip(DOMAINS, ("#1f77b4", "#d62728", "#2ca02c", "#9467bd"), strict=True))
+POSITIONS = {  # a rough map of Northeast Asia (x east, y north)
+    "Russia": (0.30, 0.88),
+    "China": (0.12, 0.40),
+    "DPRK": (0.42, 0.55),
+    "ROK": (0.52, 0.22),
+    "Japan": (0.80, 0.40),
+    "USA": (0.92, 0.85),
+}
+LABEL_POSITIONS = {("Russia", "DPRK"): (0.62, 0.72), ("DPRK", "China"): (0.22, 0.56)}
+EDGE_FLOWS = {  # flow names of model.relations → catalogue keys
+    "munitions DPRK→Russia": "edge.munitions",
+    "oil products Russia→DPRK": "edge.oil",
+    "gas Russia→DPRK": "edge.gas",
+    "tourists Russia→DPRK": "edge.tourism",
+    "labour DPRK→Russia": "edge.labour",
+    "trade": "edge.trade",
+}
+#: Chart sizes (px): the network fits a 460 px column, the flows two columns of 165 px.
+NETWORK_SIZE = (400, 270)
+FLOW_SIZE = (160, 55)
+#: vega-embed reads this from the spec: no action menu (its items are English and one opens
+#: an external editor)
+EMBED = {"embedOptions": {"actions": False}}
+
+
+def lines(text: str, width: int) -> list[str]:
+    """``text`` broken into lines of at most ``width`` characters (Vega titles do not wrap)."""
+    return textwrap.wrap(text, width) or [text]
+
+
+def quarter_axis(start_quarter: str, horizon: int, title: str) -> dict[str, Any]:
+    """A quantitative x axis over steps 1..horizon labelled with calendar quarters."""
+    year, q = int(start_quarter[:4]), int(start_quarter[-1])
+    first = year * 4 + q - 1  # quarter_label(start, k) is quarter index first + k - 1
+    label = f"floor(({first} + datum.value - 1) / 4) + 'Q' + (({first} + datum.value - 1) % 4 + 1)"
+    return {
+        "title": title,
+        "values": list(range(1, horizon + 1, 8)),
+        "labelExpr": label,
+        "labelFontSize": 9,
+        "titleFontSize": 9,
+    }
+
+
+def flows_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
+    """Ensemble bands and the highlighted replicate of each key flow, quarters 1..step."""
+    x_axis = quarter_axis(run.start_quarter, run.horizon, t("flows.quarter", lang))
+    x_scale = {"domain": [1, run.horizon], "nice": False}
+    median, highlight = t("flows.median", lang), t("flows.highlight", lang)
+    legend = {"domain": [median, highlight], "range": ["#08306b", "#e6550d"]}
+    x = {"field": "quarter", "type": "quantitative", "scale": x_scale, "axis": x_axis}
+    charts = []
+    for name in FLOWS:
+        q, h = run.bands[name], run.highlight[name]
+        values = [
+            {
+                "quarter": k + 1,
+                "q05": round(float(q[0, k]), 4),
+                "q25": round(float(q[1, k]), 4),
+                "q75": round(float(q[3, k]), 4),
+                "q95": round(float(q[4, k]), 4),
+                "line": line,
+                "value": round(float(v), 4),
+            }
+            for k in range(step)
+            for line, v in ((median, q[2, k]), (highlight, h[k]))
+        ]
+        charts.append(
+            {
+                "title": {
+                    "text": [
+                        line
+                        for part in t(f"flow.{name}", lang).replace(" (", "\n(").split("\n")
+                        for line in lines(part, 36)
+                    ],
+                    "fontSize": 9,
+                    "anchor": "start",
+                },
+                "width": FLOW_SIZE[0],
+                "height": FLOW_SIZE[1],
+                "data": {"values": values},
+                "layer": [
+                    {
+                        "mark": {"type": "area", "color": "#c6dbef"},
+                        "encoding": {
+                            "x": x,
+                            "y": {"field": "q05", "type": "quantitative", "title": None},
+                            "y2": {"field": "q95"},
+                        },
+                    },
+                    {
+                        "mark": {"type": "area", "color": "#6baed6"},
+                        "encoding": {
+                            "x": x,
+                            "y": {"field": "q25", "type": "quantitative"},
+                            "y2": {"field": "q75"},
+                        },
+                    },
+                    {
+                        "mark": {"type": "line", "strokeWidth": 1.5},
+                        "encoding": {
+                            "x": x,
+                            "y": {"field": "value", "type": "quantitative"},
+                            "color": {
+                                "field": "line",
+                                "type": "nominal",
+                                "scale": legend,
+                                "legend": {"title": None, "orient": "bottom"},
+                            },
+                        },
+                    },
+                ],
+            }
+        )
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "columns": 2,
+        "concat": charts,
+        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 9}},
+        "usermeta": {"step": step, **EMBED},
+        "description": f"{t('flows.outer', lang)}; {t('flows.inner', lang)}",
+    }
+
+
+def network_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
+    """The six states at quarter ``step``: lines by domain (width = mean), flow labels."""
+    quarter = run.at(step)
+    edges = quarter.edges if quarter else run.start_edges
+    segments, labels = [], []
+    for edge in edges:
+        a, b = edge["a"], edge["b"]
+        (xa, ya), (xb, yb) = POSITIONS[a], POSITIONS[b]
+        length = math.hypot(xb - xa, yb - ya)
+        nx_, ny_ = -(yb - ya) / length, (xb - xa) / length  # unit normal of the edge
+        for i, domain in enumerate(DOMAINS):
+            value = edge["domains"][domain]
+            if value < 0.02:
+                continue
+            off = (i - 1.5) * 0.012
+            segments.append(
+                {
+                    "x": xa + off * nx_,
+                    "y": ya + off * ny_,
+                    "x2": xb + off * nx_,
+                    "y2": yb + off * ny_,
+                    "domain": t(f"domain.{domain}", lang),
+                    "width": round(0.5 + 7.0 * value, 2),
+                    "value": round(value, 3),
+                }
+            )
+        if edge["flows"] and quarter is not None:
+            where = LABEL_POSITIONS.get((a, b), ((xa + xb) / 2, (ya + yb) / 2))
+            text = [
+                t(EDGE_FLOWS[name], lang, value=value)
+                for name, value in edge["flows"].items()
+                if name in EDGE_FLOWS  # a flow the lead adds later shows once it has a label
+            ]
+            labels.append({"x": where[0], "y": where[1], "text": text})
+    nodes = [
+        {"x": POSITIONS[s][0], "y": POSITIONS[s][1], "text": t(f"state.{s}", lang)} for s in STATES
+    ]
+    x = {"field": "x", "type": "quantitative", "scale": {"domain": [-0.05, 1.08]}, "axis": None}
+    y = {"field": "y", "type": "quantitative", "scale": {"domain": [0.05, 1.0]}, "axis": None}
+    colours = {
+        "domain": [t(f"domain.{d}", lang) for d in DOMAINS],
+        "range": list(DOMAIN_COLOURS.values()),
+    }
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "width": NETWORK_SIZE[0],
+        "height": NETWORK_SIZE[1],
+        "title": {"text": lines(t("network.note", lang), 75), "fontSize": 10, "anchor": "start"},
+        "layer": [
+            {
+                "data": {"values": segments},
+                "mark": {"type": "rule", "opacity": 0.8},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "x2": {"field": "x2"},
+                    "y2": {"field": "y2"},
+                    "color": {
+                        "field": "domain",
+                        "type": "nominal",
+                        "scale": colours,
+                        "legend": {"title": None, "orient": "bottom", "columns": 4},
+                    },
+                    "strokeWidth": {"field": "width", "type": "quantitative", "scale": None},
+                    "tooltip": [{"field": "domain"}, {"field": "value"}],
+                },
+            },
+            {
+                "data": {"values": labels},
+                "mark": {"type": "text", "fontSize": 9, "color": "#333333"},
+                "encoding": {"x": x, "y": y, "text": {"field": "text"}},
+            },
+            {
+                "data": {"values": nodes},
+                "mark": {"type": "circle", "size": 900, "color": "#fff7bc", "stroke": "#555555"},
+                "encoding": {"x": x, "y": y},
+            },
+            {
+                "data": {"values": nodes},
+                "mark": {"type": "text", "fontSize": 11, "fontWeight": "bold"},
+                "encoding": {"x": x, "y": y, "text": {"field": "text"}},
+            },
+        ],
+        "config": {"view": {"stroke": None}},
+        "usermeta": {"step": step, **EMBED},
+    }
+
+
+def board_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """The class board's chart: S1 and S2 shares against each setting students changed.
+
+    ``rows`` are board submissions (``experiments.classboard``); one small chart per changed
+    parameter (x = its value), and one for submissions that changed nothing.
+    """
+    points = []
+    for row in rows:
+        changed = row["settings"] or {"": None}
+        for key, value in changed.items():
+            label = t(f"param.{key}.label", lang) if key else t("board.unchanged", lang)
+            for scenario in ("S1", "S2"):
+                points.append(
+                    {
+                        "setting": label,
+                        "value": float(value) if value is not None else 0.0,
+                        "scenario": scenario,
+                        "share": row[scenario],
+                        "who": row["name"],
+                    }
+                )
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "data": {"values": points},
+        "facet": {"field": "setting", "type": "nominal", "title": None},
+        "columns": 3,
+        "spec": {
+            "width": 200,
+            "height": 140,
+            "mark": {"type": "point", "filled": True, "size": 70},
+            "encoding": {
+                "x": {"field": "value", "type": "quantitative", "title": t("board.value", lang)},
+                "y": {
+                    "field": "share",
+                    "type": "quantitative",
+                    "title": t("futures.share", lang),
+                    "scale": {"domain": [0, 1]},
+                    "axis": {"format": ".0%"},
+                },
+                "color": {
+                    "field": "scenario",
+                    "type": "nominal",
+                    "scale": {"domain": ["S1", "S2"], "range": ["#d62728", "#1f77b4"]},
+                    "legend": {"title": None, "orient": "top"},
+                },
+                "tooltip": [{"field": "who"}, {"field": "value"}, {"field": "share"}],
+            },
+        },
+        "resolve": {"scale": {"x": "independent"}},
+        "usermeta": EMBED,
+    }

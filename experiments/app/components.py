@@ -1,0 +1,419 @@
+"""Solara components of the teaching app: lesson card, controls, sliders, panels, submit card.
+
+Mesa's generic SolaraViz controls ("Controls", "Play Interval", "Use Threads", "Page 0", an
+English STEP/RESET) are replaced by :func:`Controls` and :func:`Parameters`, whose every word
+comes from the catalogues, so a Mongolian page is Mongolian throughout. The layout is a CSS grid
+(:data:`CSS`): a sidebar of fixed width and a main area that starts to its right whatever the
+language, sliders whose labels wrap above a full-width track with the value shown beside it,
+panels that wrap to one column on a 1024 px screen.
+
+Per-session state lives in ``solara.use_reactive`` values of :func:`Page` and in the module's
+``language`` (Solara keeps one value per browser session); the ensembles are shared
+(:mod:`experiments.app.ensemble`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from html import escape
+from typing import Any
+
+import solara
+from solara.widgets import VegaLite
+
+from experiments import exercise as ex
+from experiments.app import charts, texts
+from experiments.app.ensemble import Run, ensemble_run, slider_step
+from experiments.i18n import LANGUAGES, check_language, t
+from sim import params as P
+
+ENSEMBLE = int(os.environ.get("RUDPRK_TEACH_REPLICATES", "1000"))
+DEFAULT_LANGUAGE = check_language(os.environ.get("RUDPRK_TEACH_LANG", "en"))
+SEED = P.RUN_KEYS["seed"]
+HORIZON = P.RUN_KEYS["horizon"]
+TEACH = tuple(p for p in P.PARAMETERS if p.teach)
+BASELINE = "baseline"  # the exercise selector's value for the article's own assumptions
+PLAY_INTERVAL = 0.6  # seconds between quarters when playing
+
+language = solara.reactive(DEFAULT_LANGUAGE)
+
+CSS = """
+.teach-app { display: grid; grid-template-columns: 330px minmax(0, 1fr); gap: 12px;
+  padding: 8px 12px 8px 8px; box-sizing: border-box; width: 100%; max-width: 100vw;
+  align-items: start; }
+@media (max-width: 1150px) { .teach-app { grid-template-columns: 300px minmax(0, 1fr); } }
+.teach-side, .teach-main { min-width: 0; }
+.teach-side { display: flex; flex-direction: column; gap: 8px; overflow-wrap: anywhere; }
+.teach-main { display: grid; grid-template-columns: repeat(auto-fill, minmax(450px, 1fr));
+  gap: 10px; align-content: start; }
+.teach-panel { min-width: 0; border: 1px solid #e0e0e0; border-radius: 6px; padding: 8px;
+  background: white; overflow-x: auto; }
+.teach-panel h3 { font-size: 1.05rem; margin: 0 0 6px 0; line-height: 1.3; }
+.teach-card { border: 1px solid #e0e0e0; border-radius: 6px; padding: 8px; background: white; }
+.teach-card h3 { font-size: 1rem; margin: 0 0 6px 0; }
+.teach-param { margin: 6px 0 10px 0; }
+.teach-param-label { white-space: normal; font-size: 0.85rem; line-height: 1.25; }
+.teach-param-row { display: flex; align-items: center; gap: 8px; }
+.teach-param-row .v-input { flex: 1 1 auto; min-width: 150px; margin: 0; padding: 0; }
+.teach-param-value { flex: 0 0 auto; min-width: 3.2em; text-align: right; font-weight: 600;
+  font-variant-numeric: tabular-nums; }
+.teach-buttons { display: flex; flex-wrap: wrap; gap: 6px; }
+.teach-buttons .v-btn { text-transform: none; letter-spacing: normal; }
+.teach-finished { background: #e8f5e9; border-left: 4px solid #2e7d32; padding: 6px 8px;
+  margin-top: 6px; }
+.teach-app table { border-collapse: collapse; width: 100%; }
+.teach-app th, .teach-app td { text-align: left; padding: 2px 6px; vertical-align: top;
+  border-bottom: 1px solid #eee; }
+.teach-app td.num, .teach-app th.num { white-space: nowrap; text-align: right; }
+.teach-app p { margin: 4px 0; white-space: normal; }
+.teach-events { max-height: 420px; overflow-y: auto; }
+.teach-app .v-btn, .teach-board .v-btn { text-transform: none; letter-spacing: normal; }
+.teach-exercise .v-select__selection { white-space: normal; overflow: visible;
+  text-overflow: clip; max-width: 100%; line-height: 1.3; }
+.teach-exercise .v-select__selections { flex-wrap: wrap; }
+.v-expansion-panel-header { white-space: normal; }
+"""
+
+
+@solara.component
+def Layout(children: list[Any] | None = None) -> Any:
+    """The app's frame: the stylesheet and the page, without Solara's app bar and tabs."""
+    solara.Style(CSS)
+    return solara.Column(children=children or [], style={"padding": "0", "width": "100%"})
+
+
+# -- small pieces ---------------------------------------------------------------------------
+def heading(tag: str, text: str) -> Any:
+    """A heading element with escaped text."""
+    return solara.HTML(tag=tag, unsafe_innerHTML=escape(text))
+
+
+def exercise_values(name: str) -> dict[str, Any]:
+    """Parameter values of an exercise preset (empty for the baseline)."""
+    return {} if name == BASELINE else ex.exercise_overrides(name)
+
+
+def changed(values: dict[str, Any]) -> dict[str, Any]:
+    """The values that differ from the article's assumptions."""
+    base = P.resolve({})
+    return {k: v for k, v in sorted(values.items()) if v != base[k]}
+
+
+def run_for(values: dict[str, Any]) -> Run:
+    """The shared precomputed ensemble of these values."""
+    return ensemble_run(changed(values), SEED, ENSEMBLE, HORIZON)
+
+
+def model_params(lang: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The inputs of the page in Mesa's ``model_params`` form, from ``sim.params``.
+
+    Run settings and non-teaching values are fixed; each teaching parameter is a slider (or a
+    checkbox) with its range and default from the declaration and its label from the catalogue.
+    """
+    out: dict[str, Any] = {"replicates": ENSEMBLE, "seed": SEED, "horizon": HORIZON}
+    out.update({k: v for k, v in values.items() if not P.BY_KEY[k].teach})
+    for param in TEACH:
+        value = values.get(param.key, param.default)
+        label = t(f"param.{param.key}.label", lang)
+        if param.kind is bool:
+            out[param.key] = {"type": "Checkbox", "value": bool(value), "label": label}
+            continue
+        out[param.key] = {
+            "type": "SliderInt" if param.kind is int else "SliderFloat",
+            "value": param.kind(value),
+            "label": label,
+            "min": param.kind(param.low),
+            "max": param.kind(param.high),
+            "step": slider_step(param),
+        }
+    return out
+
+
+@solara.component
+def LanguageSwitch() -> None:
+    with solara.ToggleButtonsSingle(
+        value=language.value, on_value=language.set, classes=["teach-lang"]
+    ):
+        for code in LANGUAGES:
+            solara.Button(t(f"language.{code}", code), value=code, classes=[f"lang-{code}"])
+
+
+@solara.component
+def Slider(key: str, control: dict[str, Any], on_value: Any) -> None:
+    """One input of ``model_params``: its label wrapping above a full-width track, the value
+    beside it."""
+    kind, value, label = P.BY_KEY[key].kind, control["value"], control["label"]
+    with solara.Div(classes=["teach-param", f"teach-param-{key.replace('.', '-')}"]):
+        if control["type"] == "Checkbox":
+            solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+            return
+        solara.Div(children=[label], classes=["teach-param-label"])
+        with solara.Div(classes=["teach-param-row"]):
+            solara.v.Slider(
+                v_model=value,
+                min=control["min"],
+                max=control["max"],
+                step=control["step"],
+                hide_details=True,
+                dense=True,
+                on_v_model=lambda v: on_value(kind(v)),
+                class_="teach-slider",
+            )
+            solara.Div(children=[texts.fmt_value(value)], classes=["teach-param-value"])
+
+
+@solara.component
+def Parameters(pending: solara.Reactive[dict[str, Any]]) -> None:
+    """The sliders of the teaching parameters (``sim.params``, ``teach=True``)."""
+    lang = language.value
+
+    def setter(key: str) -> Any:
+        return lambda v: pending.set({**pending.value, key: v})
+
+    with solara.Div(classes=["teach-card", "teach-params"]):
+        heading("h3", t("panel.parameters", lang))
+        solara.Warning(t("notice.reset", lang), dense=True, classes=["teach-reset-notice"])
+        controls = model_params(lang, pending.value)
+        for param in TEACH:
+            Slider(param.key, controls[param.key], setter(param.key))
+        solara.Details(
+            summary=t("panel.help", lang),
+            children=[solara.HTML("div", unsafe_innerHTML=texts.help_html(lang))],
+        )
+
+
+@solara.component
+def Controls(
+    step: solara.Reactive[int],
+    playing: solara.Reactive[bool],
+    on_reset: Any,
+    horizon: int,
+) -> None:
+    """Reset, Step and Play/Pause in the chosen language, and the end-of-run message."""
+    lang = language.value
+    finished = step.value >= horizon
+
+    def play_loop() -> None:
+        while playing.value and step.value < horizon:
+            time.sleep(PLAY_INTERVAL)
+            if not playing.value:
+                return
+            step.set(min(step.value + 1, horizon))
+        playing.set(False)
+
+    solara.use_thread(play_loop, dependencies=[playing.value])
+
+    with solara.Div(classes=["teach-card", "teach-controls"]):
+        with solara.Div(classes=["teach-buttons"]):
+            solara.Button(
+                t("control.reset", lang),
+                on_click=on_reset,
+                color="primary",
+                classes=["teach-reset"],
+            )
+            solara.Button(
+                t("control.step", lang),
+                on_click=lambda: step.set(min(step.value + 1, horizon)),
+                disabled=finished or playing.value,
+                classes=["teach-step-button"],
+            )
+            solara.Button(
+                t("control.pause" if playing.value else "control.play", lang),
+                on_click=lambda: playing.set(not playing.value),
+                disabled=finished,
+                classes=["teach-play"],
+            )
+        solara.Div(
+            children=[t("control.progress", lang, step=step.value, horizon=horizon)],
+            classes=["teach-progress"],
+        )
+        if finished:
+            solara.Div(
+                children=[t("control.finished", lang, horizon=horizon)],
+                classes=["teach-finished"],
+            )
+
+
+# -- panels -------------------------------------------------------------------------------------
+@solara.component
+def FuturesPanel(run: Run, step: int) -> None:
+    lang = language.value
+    html = run.memo(("futures", step, lang), lambda: texts.futures_html(run, step, lang))
+    with solara.Div(classes=["teach-panel", "teach-futures"]):
+        heading("h3", t("panel.futures", lang))
+        solara.HTML("div", unsafe_innerHTML=html)
+        # machine-readable marker of the quarter shown (the browser tests wait for it)
+        solara.Div(children=[str(step)], classes=["teach-step"], style={"display": "none"})
+
+
+@solara.component
+def NetworkView(run: Run, step: int) -> None:
+    lang = language.value
+    spec = run.memo(("network", step, lang), lambda: charts.network_spec(run, step, lang))
+    with solara.Div(classes=["teach-panel", "teach-network"]):
+        heading("h3", t("panel.network", lang))
+        VegaLite.element(spec=spec)
+
+
+@solara.component
+def FlowsView(run: Run, step: int) -> None:
+    lang = language.value
+    spec = run.memo(("flows", step, lang), lambda: charts.flows_spec(run, step, lang))
+    with solara.Div(classes=["teach-panel", "teach-flows"]):
+        heading("h3", t("panel.flows", lang))
+        VegaLite.element(spec=spec)
+
+
+@solara.component
+def EventLog(run: Run, step: int) -> None:
+    lang = language.value
+    html = run.memo(("events", step, lang), lambda: texts.events_html(run, step, lang))
+    with solara.Div(classes=["teach-panel", "teach-events"]):
+        heading("h3", t("panel.events", lang))
+        solara.HTML("div", unsafe_innerHTML=html)
+
+
+COMPONENTS = (FuturesPanel, NetworkView, FlowsView, EventLog)
+
+
+# -- the sidebar's lesson card and the class board's submit card ---------------------------------
+@solara.component
+def LessonCard(exercise: solara.Reactive[str], on_load: Any) -> None:
+    """Language switch and exercise selector."""
+    lang = language.value
+    items = [{"text": t("exercise.none", lang), "value": BASELINE}] + [
+        {"text": t(f"exercise.{name}.title", lang), "value": name} for name in ex.exercise_names()
+    ]
+    with solara.Div(classes=["teach-card", "teach-lesson"]):
+        heading("h3", t("panel.teaching", lang))
+        LanguageSwitch()
+        solara.v.Select(
+            label=t("exercise.label", lang),
+            items=items,
+            v_model=exercise.value,
+            on_v_model=on_load,
+            class_="teach-exercise",
+            hide_details=True,
+        )
+        if exercise.value != BASELINE:
+            name = exercise.value
+            solara.Markdown(
+                t(f"exercise.{name}.question", lang)
+                + "\n\n"
+                + t("exercise.loaded", lang, title=t(f"exercise.{name}.title", lang))
+                + f"\n\n{t('exercise.command', lang)} `python -m experiments.exercise {name}`"
+            )
+
+
+_BOARD_LOCK = threading.Lock()
+_BOARD: list[Any] = []
+
+
+def class_board() -> Any:
+    """The class board of ``--class-dir`` (None when the app runs without one)."""
+    folder = os.environ.get("RUDPRK_TEACH_CLASS_DIR")
+    if not folder:
+        return None
+    with _BOARD_LOCK:
+        if not _BOARD:
+            from experiments.classboard import Board
+
+            _BOARD.append(Board(folder))
+        return _BOARD[0]
+
+
+@solara.component
+def SubmitCard(run: Run, step_r: solara.Reactive[int]) -> None:
+    """Send this session's settings and shares to the class board (students can only add)."""
+    lang = language.value
+    step = step_r.value
+    board = class_board()
+    name = solara.use_reactive("")
+    group = solara.use_reactive("")
+    message = solara.use_reactive("")
+    sent = solara.use_reactive([])  # this session's own submissions, kept in the session only
+    if board is None:
+        return
+
+    def submit() -> None:
+        from experiments.classboard import BoardError
+
+        quarter = run.at(step)
+        if quarter is None:
+            message.set(t("board.run_first", lang))
+            return
+        result = {s: v[0] for s, v in quarter.shares.items()}
+        result.update(
+            quarter=quarter.label,
+            step=step,
+            horizon=run.horizon,
+            replicates=run.replicates,
+            seed=run.seed,
+        )
+        try:
+            number = board.submit(name.value, group.value, dict(run.settings), result)
+        except BoardError as error:
+            message.set(t("board.refused", lang, reason=str(error)))
+            return
+        sent.set([*sent.value, (number, quarter.label, result["S1"], result["S2"])])
+        message.set(t("board.sent", lang, number=number))
+
+    with solara.Div(classes=["teach-card", "teach-submit"]):
+        heading("h3", t("board.submit_title", lang))
+        solara.InputText(t("board.name", lang), value=name, classes=["teach-name"])
+        solara.InputText(t("board.group", lang), value=group, classes=["teach-group"])
+        solara.Button(t("board.submit", lang), on_click=submit, classes=["teach-submit-button"])
+        if message.value:
+            solara.Div(children=[message.value], classes=["teach-submit-message"])
+        for number, label, s1, s2 in sent.value:
+            solara.Div(
+                children=[t("board.mine", lang, number=number, quarter=label, s1=s1, s2=s2)],
+                classes=["teach-mine"],
+            )
+
+
+# -- the page -------------------------------------------------------------------------------------
+@solara.component
+def Page() -> None:
+    """One browser session: its own settings, quarter and language; shared ensembles."""
+    lang = language.value
+    exercise = solara.use_reactive(BASELINE)
+    pending = solara.use_reactive({})  # slider positions, applied on Reset
+    applied = solara.use_reactive({})
+    step = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    run = solara.use_memo(lambda: run_for(applied.value), [tuple(sorted(applied.value.items()))])
+
+    def reset() -> None:
+        playing.set(False)
+        applied.set(dict(pending.value))
+        step.set(0)
+
+    def load(name: str) -> None:
+        values = exercise_values(name)
+        playing.set(False)
+        exercise.set(name)
+        pending.set(dict(values))
+        applied.set(dict(values))
+        step.set(0)
+
+    solara.Title(t("app.title", lang))
+    solara.Style(CSS)
+    with solara.Div(classes=["teach-app"]):
+        with solara.Div(classes=["teach-side"]):
+            heading("h2", t("app.title", lang))
+            LessonCard(exercise, load)
+            Controls(step, playing, reset, run.horizon)
+            Parameters(pending)
+            SubmitCard(run, step)
+        MainArea(run, step)
+
+
+@solara.component
+def MainArea(run: Run, step: solara.Reactive[int]) -> None:
+    """The four panels at the session's quarter (only this re-renders on Step)."""
+    with solara.Div(classes=["teach-main"]):
+        for component in COMPONENTS:
+            component(run, step.value)
