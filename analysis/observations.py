@@ -102,8 +102,8 @@ INDICATORS: tuple[Indicator, ...] = (
            'DPRK to Russia in the quarter (F07: ~1,000 containers in a month)', ('F07', 'M04', 'M15'),
            high=20.0, tolerance=0.5),
     _level('stockpile_ratio', 'stockpile / reserve', "the DPRK's munitions stockpile relative to the "
-           'reserve it will not ship below (1 = at the reserve); hardly observable, estimates only',
-           ('M15',), high=20.0, tolerance=0.2),
+           'reserve it will not ship below (1 = at the reserve; infinite with no reserve); hardly '
+           'observable, estimates only', ('M15',), high=math.inf, tolerance=0.2),
     _level('oil', 'million barrels per quarter', 'refined oil products delivered by Russia to the '
            'DPRK (UN cap: 0.125 per quarter, 500,000 bbl a year)', ('F09', 'M13'), high=2.0,
            tolerance=0.02),
@@ -122,19 +122,21 @@ INDICATORS: tuple[Indicator, ...] = (
            ('M06',), low=0.0, high=1.0, tolerance=0.03),
     _level('troops', '0 or 1', 'North Korean soldiers fighting for Russia (F13: Kursk)', ('F13',),
            high=1.0, integer=True),
-    # --- levels read from the model's state after each quarter --------------------------------
+    _level('trade', "model units (China's trade is measured in the same units)", 'Russia–DPRK '
+           'trade volume in the quarter, barter and cash', ('M09', 'M16'), high=100.0,
+           tolerance=0.05),
     Indicator('infrastructure_links', LEVEL, 'links 0–4', 'transport and communication links '
               'begun (bridge, rail, air, telecom)', ('M14',), high=4.0, integer=True,
-              state=lambda m: m.infrastructure),
+              tracked='links'),
     # --- events -------------------------------------------------------------------------------
     _event('treaty_in_force', 'the 2024 comprehensive strategic partnership treaty (mutual '
            'defence) is in force', ('F02', 'M07'), state=lambda m: m.russia.defence_treaty),
     _event('next_level_document', "a 'next level' document beyond the 2024 treaty is signed",
            ('M24', 'S2'), state=lambda m: m.russia.next_level),
     _event('ceasefire', 'the war in Ukraine has ended in a ceasefire', ('M03',),
-           state=lambda m: m.world.war == 0),
+           derive=lambda tr, p: tr['war'] == 0, needs=('war',)),
     _event('summit', 'a summit-level Russia–DPRK meeting takes place in the quarter', ('M01',),
-           state=lambda m: m.summit),
+           derive=lambda tr, p: tr['summit'] > 0, needs=('summit',)),
     _event('munitions_shipped', 'the DPRK ships munitions to Russia in the quarter', ('F07', 'M04'),
            derive=lambda tr, p: tr['munitions'] > 0, needs=('munitions',)),
     _event('shipment_detected', "a covert shipment is detected and published (satellite "
@@ -193,7 +195,9 @@ def check_against_model(model: RussiaDPRKModel | None = None) -> list[str]:
         for name in (ind.tracked, *ind.needs):
             if name is not None and name not in TRACKED:
                 problems.append(f"{ind.name}: {name!r} is not in sim.model.TRACKED")
-    declared = {i.tracked for i in INDICATORS if i.tracked}
+    declared = {i.tracked for i in INDICATORS if i.tracked} | {
+        n for i in INDICATORS for n in i.needs
+    }
     problems += [
         f"TRACKED {t!r} is not declared as an indicator" for t in TRACKED if t not in declared
     ]

@@ -28,16 +28,25 @@ def run_cli(capsys, module: str, argv: list[str]) -> SimpleNamespace:
     return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("run")
-    params = P.defaults()
-    rows, _ = runner.run_point(params, seed=SEED, replicates=N, horizon=HORIZON, quantiles=False)
+def make_run(out: Path, overrides: dict, n: int = N) -> Path:
+    """A run directory as python -m experiments.run writes it (no fan-chart quantiles)."""
+    params = P.resolve(overrides)
+    rows, _ = runner.run_point(params, seed=SEED, replicates=n, horizon=HORIZON, quantiles=False)
     meta = results.provenance("test", SEED)
     results.write_run(
-        out, rows, None, meta, {"replicates": N, "horizon": HORIZON, "parameters": params}
+        out, rows, None, meta, {"replicates": n, "horizon": HORIZON, "parameters": params}
     )
     return out
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    return make_run(tmp_path_factory.mktemp("run"), {})
+
+
+# The article's limits on stockpile, reputation and technology switched off (M15, M17, M18):
+# a point where S1 runs are common enough to condition on.
+S1_POINT = {"limits.technology": False, "limits.reputation": False, "limits.stockpile": False}
 
 
 def write_record(path: Path, lines: list[str]) -> Path:
@@ -51,14 +60,15 @@ def write_record(path: Path, lines: list[str]) -> Path:
 def test_declaration_matches_the_model() -> None:
     """A renamed trajectory or state variable in sim/ shows up here, as one failing test."""
     assert O.check_against_model() == []
-    assert {i.tracked for i in O.INDICATORS if i.tracked} == set(TRACKED)
+    sources = {i.tracked for i in O.INDICATORS if i.tracked}
+    assert sources | {n for i in O.INDICATORS for n in i.needs} == set(TRACKED)
 
 
 def test_check_against_model_names_a_missing_state() -> None:
     model = O.RussiaDPRKModel(replicates=2, seed=1, horizon=1).run()
-    del model.summit  # as if the model had renamed it
+    del model.gas_pipeline  # as if the model had renamed it
     problems = O.check_against_model(model)
-    assert len(problems) == 1 and problems[0].startswith("summit:")
+    assert len(problems) == 1 and problems[0].startswith("gas_pipeline:")
 
 
 def test_every_indicator_is_documented() -> None:
@@ -160,16 +170,16 @@ def test_empty_record_returns_the_prior_exactly(run_dir: Path) -> None:
     assert result.ess == N
 
 
-def test_observing_what_only_s1_produces_raises_s1(run_dir: Path) -> None:
-    """S1 needs tier-2 technology and open breach within the medium term; S2 forbids both."""
-    spec = odds.load_run(run_dir)
+def test_observing_what_only_s1_produces_raises_s1(tmp_path: Path) -> None:
+    """S1 needs tier-2 technology by the end of the medium term (quarter 16, 2028Q3); S2 allows
+    none, and the tier never falls, so observing it can only raise S1 (Bayes: P(S1 | E) =
+    P(S1) / P(E))."""
+    spec = odds.load_run(make_run(tmp_path, S1_POINT, n=10_000))
     record = O.record_from_rows(
-        [
-            {"quarter": "2028Q3", "indicator": "military_technology", "relation": "==", "value": 1},
-            {"quarter": "2026Q4", "indicator": "open_breach", "relation": "==", "value": 1},
-        ],
+        [{"quarter": "2028Q3", "indicator": "military_technology", "relation": "==", "value": 1}],
         horizon=HORIZON,
     )
+    assert odds.condition(spec, []).prior_counts["S1"] >= 50  # S1 occurs at this point
     result = odds.condition(spec, record, min_ess=10)
     s1 = result.table()[0]
     assert s1["scenario"] == "S1"
