@@ -1,51 +1,101 @@
-"""``python -m analysis.report DIR [--out OUTDIR]``: tables and figures for a run or a sweep.
+"""``python -m analysis.report DIR [--out OUTDIR]``: a report on a run or a sweep for a memo.
 
-Writes into ``OUTDIR`` (default ``DIR/report``):
+Writes into ``OUTDIR`` (default ``RESULT/report``):
 
-* ``report.html`` — self-contained: every figure embedded as a base64 PNG, CSS inline, no
-  external URL (no CDN, no web fonts), so it opens offline;
+* ``report.html`` — self-contained (figures inline as SVG, CSS inline, no external URL, so it
+  opens offline). Its first screen answers the question: a headline paragraph generated from the
+  numbers (the most common scenario with its share and Wilson 95 % interval; the parameters that
+  move S1 and S2 most, from the marginal effects of a grid or the Sobol' indices of a design; the
+  conditions under which S1 wins, from scenario discovery), then the provenance (seed, config
+  hash, model version, command), then the figures, then the tables (wide ones scroll inside their
+  own box; a legend explains every column);
 * ``figures/*.png`` and ``figures/*.svg`` — each figure in both formats;
 * ``tables/*.csv`` and ``tables/*.md`` — each table in both formats.
 
-Contents: the scenario table (S1, S2, neither: count, share, Wilson 95 % interval); for a grid
-sweep, the per-cell table, heat maps of P(S1) and P(S2) over two swept parameters faceted by a
-third, and the marginal effect of each swept parameter; fan charts of the key indicators split by
-scenario; for a sampled design (``sweep.json`` kind ``"design"``), Sobol' first-order and total
-indices with 95 % intervals for P(S1), P(S2) and indicator means, the parameters ranked by what
-drives S1 and S2, a PRIM box where S1 dominates (coverage, density, peeling trajectory) and a CART
-tree as a cross-check.
+Figures: for a sweep, heat maps of P(S1), P(S2) and P(neither) over two swept parameters faceted
+by a third (one colour scale per scenario across its panels), the marginal effect of each swept
+parameter, the PRIM boxes of S1 and S2 against the full parameter ranges; for a sampled design
+(``sweep.json`` kind ``"design"``) also Sobol' indices and the PRIM peeling trajectory; for
+every result, fan charts of key indicators split by scenario. Every axis carries its unit.
 
-Everything is computed and rendered before the first file is written, so a failure leaves no
-half-written report; each file is written atomically. A replay directory is handed to
-``analysis.replay_report.main`` when that module exists. A directory that is neither a run nor a
-sweep ends with exit status 2 and one message.
+``DIR`` may also be a folder holding exactly one run or sweep (e.g. ``multirun/demo`` above its
+time-stamped run): it is used; with several, the command lists them and stops. Everything is
+computed and rendered before the first file is written, so a failure leaves no half-written
+report; each file is written atomically. A replay directory is handed to
+``analysis.replay_report.main``. A directory that is none of these ends with exit status 2 and
+one message.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import html
 import importlib.util
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import api, figures
 from analysis import results as R
 from analysis.compare import HTML_PAGE, markdown_table
+from analysis.discovery import PrimResult, prim_box
 from analysis.stats import SCENARIO_LABELS
+from sim import params as P
 
-__all__ = ["Report", "build", "main"]
+__all__ = ["Report", "build", "find_result", "headline", "main"]
 
 #: Indicators shown as fan charts (recorded by experiments.runner.FAN_INDICATORS).
 FAN_INDICATORS = ("defence", "economic", "technology", "munitions")
 #: Cells listed in the HTML page (all of them go to the CSV/Markdown files).
 HTML_MAX_ROWS = 60
+#: The scenarios in the article's words (docs/ARTICLE.md, Хувилбар 1 and 2).
+SCENARIO_WORDS = {
+    "S1": "S1 (the alliance expands)",
+    "S2": "S2 (a message to the West)",
+    "neither": "neither scenario",
+}
+#: What the statistic columns of the tables mean (parameters are explained from sim.params).
+COLUMN_LEGEND = {
+    "job": "job directory of the cell inside the sweep folder (0, 1, …)",
+    "point": "index of the design point",
+    "n": "replicate runs in the cell",
+    "count": "runs that ended in the scenario",
+    "share": "share of runs that ended in the scenario",
+    "ci_low": "lower end of the Wilson 95 % interval of the share",
+    "ci_high": "upper end of the Wilson 95 % interval of the share",
+    "S1": "share of runs ending in S1 (the alliance expands), with its Wilson 95 % interval",
+    "S2": "share of runs ending in S2 (a message to the West), with its Wilson 95 % interval",
+    "neither": "share of runs ending in neither scenario, with its Wilson 95 % interval",
+    "munitions_total_mean": "mean over the runs of the munitions shipped DPRK→Russia over the "
+    "horizon (thousand containers, F07)",
+    "defence_long_mean": "mean delivered defence cooperation in the long term (index 0–1)",
+    "economic_medium_mean": "mean delivered economic cooperation in the medium term (index 0–1)",
+    "tech_tier_max_mean": "mean of the highest technology tier Russia transferred (tier number, "
+    "M18)",
+    "breach_share_mean": "mean share of quarters in which Russia openly breached the UN "
+    "sanctions (0–1, M17)",
+    "parameter": "the model parameter (sim.params key)",
+    "value": "the parameter's value (a bin midpoint for a sampled design)",
+    "output": "the model output the index is about",
+    "S1_conf": "95 % half-width of the first-order index",
+    "ST": "total Sobol' index (share of the output's variance due to the parameter, "
+    "interactions included)",
+    "ST_conf": "95 % half-width of the total index",
+    "low": "lower limit of the box",
+    "high": "upper limit of the box",
+    "coverage": "share of all cases of interest that fall inside the box",
+    "density": "share of the points inside the box that are cases of interest",
+    "mass": "share of all points inside the box",
+    "res_dim": "number of parameters the box restricts",
+    "step": "step on the peeling trajectory",
+    "drives": "the scenario whose total index is clearly larger",
+}
 
 
 @dataclass
@@ -53,9 +103,12 @@ class Report:
     """Everything a report holds, in memory, in the order of the page."""
 
     title: str
+    headline: list[str] = field(default_factory=list)
+    provenance: list[str] = field(default_factory=list)
     sections: list[tuple[str, list[Any]]] = field(default_factory=list)
     figures: dict[str, Figure] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    html_tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # shown instead, if set
 
     def section(self, heading: str) -> list[Any]:
         items: list[Any] = []
@@ -76,21 +129,94 @@ class _Table:
     html_rows: int = HTML_MAX_ROWS
 
 
+@dataclass
+class _Pre:
+    text: str
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}" if np.isfinite(value) else "–"
+
+
 def _pct_table(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for c in out.columns:
         if c.endswith(("share", "ci_low", "ci_high")) and pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].map(lambda v: f"{v:.1%}")
+            out[c] = out[c].map(_pct)
     return out
 
 
-def _provenance(result: R.Run | R.Sweep) -> list[str]:
-    lines = [f"directory: {result.path}", f"model version: {result.model_version}"]
+def _value(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float | np.floating) else str(v)
+
+
+# --- provenance ---------------------------------------------------------------------------------
+
+
+def _hydra_overrides(path: Path) -> list[str] | None:
+    """Hydra's record of the command-line overrides of a run or multirun (if any)."""
+    import yaml
+
+    for candidate in (path / ".hydra" / "overrides.yaml", path / "multirun.yaml"):
+        if not candidate.is_file():
+            continue
+        try:
+            data = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            return None
+        if isinstance(data, list):
+            return [str(x) for x in data]
+        task = (((data or {}).get("hydra") or {}).get("overrides") or {}).get("task")
+        return [str(x) for x in task] if isinstance(task, list) else None
+    return None
+
+
+def _sweep_identity(path: Path) -> dict[str, Any]:
+    import json
+
+    file = path / "sweep_identity.json"
+    try:
+        return dict(json.loads(file.read_text(encoding="utf-8"))) if file.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def provenance(result: R.Run | R.Sweep) -> dict[str, str]:
+    """Seed, config hash, model version and command of a run or sweep (``"unknown"`` if absent)."""
+    out = {"directory": str(result.path), "model version": result.model_version}
     if isinstance(result, R.Run):
         s = result.summary
-        lines.append(f"one parameter point, n = {result.n:,} replicates, seed {s.get('seed')}")
-        if s.get("config_hash"):
-            lines.append(f"config hash: {s['config_hash']}")
+        out["seed"] = str(s.get("seed", "unknown"))
+        out["config hash"] = str(s.get("config_hash") or "unknown")
+        overrides = _hydra_overrides(result.path)
+        if overrides is None and s.get("experiment"):
+            overrides = [f"experiment={s['experiment']}", f"replicates={s.get('replicates')}"]
+        multirun = ""
+    else:
+        meta, prov = result.meta, result.meta.get("provenance") or {}
+        ident = _sweep_identity(result.path)
+        out["seed"] = str(meta.get("seed", prov.get("seed", ident.get("seed", "unknown"))))
+        config = ident.get("config_sha256") or prov.get("config_hash")
+        if not config and "config_hash" in result.table:
+            hashes = result.table["config_hash"].astype(str).unique()
+            config = hashes[0] if len(hashes) == 1 else f"{len(hashes)} per-cell hashes"
+        out["config hash"] = str(config or "unknown")
+        if meta.get("sweep_identity") or ident.get("id"):
+            out["config hash"] += f" (sweep identity {meta.get('sweep_identity') or ident['id']})"
+        overrides = ident.get("overrides") or _hydra_overrides(result.path)
+        multirun = "-m "
+    if overrides is not None:
+        out["command"] = "python -m experiments.run " + multirun + " ".join(overrides)
+    else:
+        out["command"] = "unknown (no Hydra record in the directory)"
+    out["report"] = f"python -m analysis.report {result.path}"
+    return out
+
+
+def _provenance_lines(result: R.Run | R.Sweep) -> list[str]:
+    lines = [f"{k}: {v}" for k, v in provenance(result).items()]
+    if isinstance(result, R.Run):
+        lines.append(f"one parameter point, n = {result.n:,} replicates")
     else:
         lines.append(
             f"{result.kind} sweep: {len(result.table):,} "
@@ -101,6 +227,174 @@ def _provenance(result: R.Run | R.Sweep) -> list[str]:
             if result.meta.get(key):
                 lines.append(f"{key} cells: {result.meta[key]}")
     return lines
+
+
+# --- the headline -------------------------------------------------------------------------------
+
+
+def _cases(table: pd.DataFrame, scenario: str) -> tuple[np.ndarray, str]:
+    """Points where ``scenario`` is the most frequent outcome, or (if too few) above its rate."""
+    share = table[f"{scenario}_share"].to_numpy(dtype=float)
+    others = [s for s in SCENARIO_LABELS if s != scenario]
+    dominant = np.all([share > table[f"{o}_share"].to_numpy(dtype=float) for o in others], axis=0)
+    if dominant.sum() >= max(2, 0.01 * len(table)):
+        return dominant, f"{scenario} is the most frequent outcome"
+    rate = table[f"{scenario}_count"].sum() / max(int(table["n"].sum()), 1)
+    return share > rate, f"{scenario} is more frequent than across the whole sweep"
+
+
+def discover(result: R.Sweep, scenario: str) -> PrimResult | str:
+    """PRIM box of the swept region where ``scenario`` concentrates, or why there is none.
+
+    A design uses ``analysis.api.prim`` (its points); a grid runs PRIM over its cells, a case
+    being a cell where the scenario is the most frequent outcome (or, when fewer than two cells
+    qualify, more frequent than across the whole sweep). ``result.rule`` says which.
+    """
+    if int(result.table[f"{scenario}_count"].sum()) == 0:
+        return f"{scenario} occurs in none of the {result.n:,} runs"
+    try:
+        if result.kind == "design":
+            box = api.prim(result, scenario)
+            box.rule = str(box.rule)  # type: ignore[attr-defined]
+            return box
+        numeric = [k for k in result.swept if pd.api.types.is_numeric_dtype(result.table[k])]
+        if not numeric:
+            return "no numeric parameter was swept"
+        y, rule = _cases(result.table, scenario)
+        if not y.any() or y.all():
+            return f"{scenario} is spread evenly over the cells"
+        box = prim_box(result.table[numeric], y, threshold=0.5, mass_min=0.05)
+        box.rule = rule  # type: ignore[attr-defined]
+        box.cases, box.points = int(y.sum()), len(y)  # type: ignore[attr-defined]
+        return box
+    except ValueError as error:
+        return str(error)
+
+
+def _bounds(result: R.Sweep) -> dict[str, tuple[float, float]]:
+    """Full range of each swept parameter: the design's bounds, else the swept values."""
+    out: dict[str, tuple[float, float]] = {}
+    design_bounds = result.design.get("bounds") or {}
+    if isinstance(design_bounds, list):
+        names = result.design.get("parameters") or []
+        design_bounds = dict(zip(names, design_bounds, strict=False))
+    for key in result.swept:
+        if key in design_bounds:
+            out[key] = (float(design_bounds[key][0]), float(design_bounds[key][1]))
+        elif pd.api.types.is_numeric_dtype(result.table[key]):
+            out[key] = (float(result.table[key].min()), float(result.table[key].max()))
+    return out
+
+
+def _box_words(box: PrimResult, bounds: dict[str, tuple[float, float]]) -> str:
+    parts = []
+    for r in box.box.itertuples(index=False):
+        low_all, high_all = bounds.get(str(r.parameter), (np.nan, np.nan))
+        low, high = float(r.low), float(r.high)
+        if np.isclose(low, low_all):
+            parts.append(f"{r.parameter} ≤ {_value(high)}")
+        elif np.isclose(high, high_all):
+            parts.append(f"{r.parameter} ≥ {_value(low)}")
+        else:
+            parts.append(f"{_value(low)} ≤ {r.parameter} ≤ {_value(high)}")
+    return " and ".join(parts) if parts else "anywhere in the swept ranges"
+
+
+def _movers(result: R.Sweep) -> dict[str, str]:
+    """For S1 and S2: the parameter that moves it most, in words (grid: marginal effects)."""
+    out = {}
+    cells = result.cells()
+    for s in ("S1", "S2"):
+        best: tuple[float, str] | None = None
+        for key in result.swept:
+            pooled = R.pool_cells(cells, [key])
+            share = pooled[f"{s}_share"].to_numpy(dtype=float)
+            if len(share) < 2 or not np.isfinite(share).all():
+                continue
+            lo, hi = int(np.argmin(share)), int(np.argmax(share))
+            span = float(share[hi] - share[lo])
+            text = (
+                f"{key}: from {_pct(share[lo])} at {_value(pooled[key].iloc[lo])} to "
+                f"{_pct(share[hi])} at {_value(pooled[key].iloc[hi])}"
+            )
+            if best is None or span > best[0]:
+                best = (span, text)
+        if best is None or best[0] == 0:
+            out[s] = f"P({s}) does not change across the swept values"
+        else:
+            out[s] = f"P({s}) moves most with {best[1]} (marginal effects)"
+    return out
+
+
+def _sobol_movers(ranking: pd.DataFrame, rare: dict[str, int]) -> dict[str, str]:
+    out = {}
+    for s in ("S1", "S2"):
+        if f"P({s})" in rare:
+            out[s] = f"{s} is too rare over these ranges to rank what moves it"
+            continue
+        top = ranking.sort_values(f"ST_{s}", ascending=False).head(2)
+        named = [
+            f"{r.parameter} (total Sobol' index {getattr(r, f'ST_{s}'):.2f})"
+            for r in top.itertuples()
+        ]
+        out[s] = f"P({s}) moves most with " + " and then ".join(named)
+    return out
+
+
+def headline(
+    result: R.Run | R.Sweep, ranking: pd.DataFrame | None = None, rare: dict[str, int] | None = None
+) -> list[str]:
+    """The report's first paragraph(s), generated from the numbers."""
+    table = api.scenario_table(result)
+    top = str(table["share"].idxmax())
+    row = table.loc[top]
+    where = (
+        f"over the {len(result.table):,} "
+        f"{'design points' if isinstance(result, R.Sweep) and result.kind == 'design' else 'cells'}"
+        " of this sweep (counts pooled)"
+        if isinstance(result, R.Sweep)
+        else "at this single parameter point"
+    )
+    others = "; ".join(
+        f"{s} {_pct(table.loc[s, 'share'])} [{_pct(table.loc[s, 'ci_low'])}, "
+        f"{_pct(table.loc[s, 'ci_high'])}]"
+        for s in SCENARIO_LABELS
+        if s != top
+    )
+    first = (
+        f"{SCENARIO_WORDS[top][0].upper() + SCENARIO_WORDS[top][1:]} is the most common outcome "
+        f"{where}: {_pct(row['share'])} of {int(table['count'].sum()):,} runs (Wilson 95 % "
+        f"interval {_pct(row['ci_low'])} to {_pct(row['ci_high'])}); {others}."
+    )
+    paragraphs = [first]
+    if isinstance(result, R.Run):
+        paragraphs.append(
+            "Nothing varies between these runs but chance, so this report cannot say which "
+            "parameter moves S1 or S2 or where S1 wins; a sweep can (make demo)."
+        )
+        return paragraphs
+    if not result.swept:
+        return paragraphs
+    movers = (
+        _sobol_movers(ranking, rare or {})
+        if ranking is not None and not ranking.empty
+        else _movers(result)
+    )
+    bounds = _bounds(result)
+    found = discover(result, "S1")
+    if isinstance(found, str):
+        where_s1 = f"Scenario discovery finds no region for S1: {found}."
+    else:
+        where_s1 = (
+            f"S1 concentrates where {_box_words(found, bounds)} (PRIM box over the "
+            f"{'design points' if result.kind == 'design' else 'cells'}, a case being where "
+            f"{found.rule}: coverage {_pct(found.coverage)}, density {_pct(found.density)})."  # type: ignore[attr-defined]
+        )
+    paragraphs.append(f"{movers['S1']}; {movers['S2']}. {where_s1}")
+    return paragraphs
+
+
+# --- sections -----------------------------------------------------------------------------------
 
 
 def _scenario_section(rep: Report, result: R.Run | R.Sweep) -> None:
@@ -117,6 +411,22 @@ def _scenario_section(rep: Report, result: R.Run | R.Sweep) -> None:
     )
 
 
+def _compact_cells(cells: pd.DataFrame, swept: list[str]) -> pd.DataFrame:
+    """The cell table for the page: one 'share [interval]' column per scenario."""
+    out = cells[[c for c in [*swept, "job", "n"] if c in cells.columns]].copy()
+    for s in SCENARIO_LABELS:
+        out[s] = [
+            f"{_pct(v)} [{_pct(lo)}, {_pct(hi)}]"
+            for v, lo, hi in zip(
+                cells[f"{s}_share"], cells[f"{s}_ci_low"], cells[f"{s}_ci_high"], strict=True
+            )
+        ]
+    for c in cells.columns:
+        if c.endswith("_mean"):
+            out[c] = cells[c].round(3)
+    return out
+
+
 def _grid_sections(rep: Report, sweep: R.Sweep) -> None:
     swept = sweep.swept
     cells = sweep.cells()
@@ -131,8 +441,11 @@ def _grid_sections(rep: Report, sweep: R.Sweep) -> None:
         )
     else:
         rep.tables["cells"] = cells[[c for c in keep if c in cells.columns]]
+        rep.html_tables["cells"] = _compact_cells(cells, swept)
         items = rep.section("Cells of the sweep")
-        items.append(_Table("cells", "One row per cell: shares with Wilson 95 % intervals."))
+        items.append(
+            _Table("cells", "One row per cell: shares with Wilson 95 % intervals, indicator means.")
+        )
     numeric = [k for k in swept if pd.api.types.is_numeric_dtype(cells[k])]
     if len(numeric) >= 2:
         x, y = numeric[0], numeric[1]
@@ -141,11 +454,17 @@ def _grid_sections(rep: Report, sweep: R.Sweep) -> None:
         rest = [k for k in swept if k not in (x, y, facet)]
         pooled = f" Pooled over {', '.join(rest)}." if rest else ""
         items = rep.section("Heat maps")
-        for s in ("S1", "S2"):
+        for s in SCENARIO_LABELS:
             name = f"heatmap_{s}"
             rep.figures[name] = figures.heatmaps(cells, x, y, facet, s)
             facet_text = f", one panel per value of {facet}" if facet else ""
-            items.append(_Fig(name, f"P({s}) over {x} × {y}{facet_text}.{pooled}"))
+            items.append(
+                _Fig(
+                    name,
+                    f"P({s}) over {x} × {y}{facet_text}; one colour scale for all panels, from "
+                    f"the lowest to the highest P({s}) in the figure.{pooled}",
+                )
+            )
     elif swept:
         rep.section("Heat maps").append(
             "Heat maps need two swept numeric parameters; see the marginal effects instead."
@@ -172,6 +491,36 @@ def _grid_sections(rep: Report, sweep: R.Sweep) -> None:
             )
         )
         items.append(_Table("marginal_effects", "The marginal effects as a table."))
+        _boxes_section(rep, sweep)
+
+
+def _boxes_section(rep: Report, sweep: R.Sweep) -> None:
+    items = rep.section("Scenario discovery: where S1 and where S2 concentrate (PRIM)")
+    bounds = _bounds(sweep)
+    boxes, rules = {}, {}
+    for s in ("S1", "S2"):
+        found = discover(sweep, s)
+        if isinstance(found, str):
+            items.append(f"No PRIM box for {s}: {found}.")
+            continue
+        boxes[s], rules[s] = found, str(found.rule)  # type: ignore[attr-defined]
+        rep.tables[f"prim_box_{s}"] = found.box
+        items.append(
+            f"{s}: a case is a {'point' if sweep.kind == 'design' else 'cell'} where "
+            f"{found.rule}; the box {_box_words(found, bounds)} holds {_pct(found.coverage)} "  # type: ignore[attr-defined]
+            f"of the cases (coverage) and {_pct(found.density)} of the points in it are cases "
+            f"(density); {found.res_dim} restricted parameter(s)."
+        )
+        items.append(_Table(f"prim_box_{s}", f"Limits of the PRIM box of {s}."))
+    if boxes:
+        rep.figures["prim_boxes"] = figures.prim_boxes(boxes, bounds, rules)
+        items.append(
+            _Fig(
+                "prim_boxes",
+                "Each box's range (coloured) against the parameter's full swept range (grey), "
+                "for the parameters the box restricts.",
+            )
+        )
 
 
 def _fan_section(rep: Report, result: R.Run | R.Sweep) -> None:
@@ -190,12 +539,14 @@ def _fan_section(rep: Report, result: R.Run | R.Sweep) -> None:
             continue
         name = f"fan_{indicator}"
         rep.figures[name] = figures.fan_chart(quantiles, indicator)
-        items.append(_Fig(name, f"Fan chart of {indicator}, split by scenario."))
+        unit = figures.INDICATOR_UNITS.get(indicator, indicator)
+        items.append(_Fig(name, f"Fan chart of {unit}, split by scenario."))
 
 
-def _design_sections(rep: Report, sweep: R.Sweep) -> None:
+def _design_sections(rep: Report, sweep: R.Sweep) -> tuple[pd.DataFrame | None, dict[str, int]]:
     _, names, method = api.design_points(sweep)
     items = rep.section("Global sensitivity (Sobol' indices)")
+    ranking, rare = None, {}
     if method != "sobol":
         items.append(
             f"This design was sampled with {method!r}; Sobol' indices need a Sobol'/Saltelli "
@@ -213,12 +564,12 @@ def _design_sections(rep: Report, sweep: R.Sweep) -> None:
         if tidy is not None:
             rep.tables["sobol"] = tidy
             items.append(
-                "First-order (S1) and total (ST) Sobol' indices estimated with SALib (Saltelli "
-                "scheme, no second-order terms), with 95 % bootstrap confidence half-widths "
-                "(_conf). Outputs: P(S1) and P(S2) per design point and cell means of key "
-                "indicators. Caution: each point's P(S) is itself estimated from few replicates; "
-                "that Monte-Carlo noise looks to the method like an interaction and adds a common "
-                "floor to every total index, so read the ranking against that floor."
+                "First-order (S1 column) and total (ST) Sobol' indices estimated with SALib "
+                "(Saltelli scheme, no second-order terms), with 95 % bootstrap confidence "
+                "half-widths (_conf). Outputs: P(S1) and P(S2) per design point and cell means of "
+                "key indicators. Caution: each point's P(S) is itself estimated from few "
+                "replicates; that Monte-Carlo noise looks to the method like an interaction and "
+                "adds a common floor to every total index, so read the ranking against that floor."
             )
             items.append(_Table("sobol", "Sobol' indices by output and parameter."))
             for output in ("P(S1)", "P(S2)"):
@@ -247,17 +598,17 @@ def _design_sections(rep: Report, sweep: R.Sweep) -> None:
                     "both 95 % half-widths together ('both': both clearly above 0).",
                 )
             )
-    items = rep.section("Scenario discovery: where S1 dominates (PRIM, CART)")
+    items = rep.section("PRIM peeling trajectory and CART cross-check (S1)")
     try:
         box = api.prim(sweep, "S1")
     except ValueError as error:
         items.append(f"No PRIM box: {error}.")
-        return
+        return ranking, rare
     rep.tables["prim_box"] = box.box
     rep.tables["prim_trajectory"] = box.trajectory.reset_index()
     items.append(
-        f"PRIM (ema_workbench) over {box.points:,} design points; a case of interest is a point "
-        f"where {box.rule} ({box.cases:,} cases). Chosen box (step {box.index} of the peeling "
+        f"PRIM (ema_workbench) over {box.points:,} design points; a case of interest is a point "  # type: ignore[attr-defined]
+        f"where {box.rule} ({box.cases:,} cases). Chosen box (step {box.index} of the peeling "  # type: ignore[attr-defined]
         f"trajectory, density threshold {box.threshold:.2f}): coverage {box.coverage:.1%} "
         f"(share of all S1 cases inside the box), density {box.density:.1%} (share of points in "
         f"the box that are S1 cases), mass {box.mass:.1%}, {box.res_dim} restricted "
@@ -271,11 +622,7 @@ def _design_sections(rep: Report, sweep: R.Sweep) -> None:
     items.append("CART cross-check (scikit-learn, depth 3, same cases; class True = a case):")
     items.append(_Pre(tree))
     rep.tables["cart"] = pd.DataFrame({"tree": tree.splitlines()})
-
-
-@dataclass
-class _Pre:
-    text: str
+    return ranking, rare
 
 
 def _drivers_sentence(ranking: pd.DataFrame, rare: dict[str, int]) -> str:
@@ -293,45 +640,101 @@ def build(source: str | Path | R.Run | R.Sweep) -> Report:
     """Compute every table and figure of the report for a run or sweep (nothing is written)."""
     result = api.open_result(source)
     rep = Report(title=f"Scenario report: {result.path.name or result.path}")
-    rep.section("Provenance").extend(_provenance(result))
+    rep.provenance = _provenance_lines(result)
+    ranking, rare = None, {}
     _scenario_section(rep, result)
     if isinstance(result, R.Sweep):
         _grid_sections(rep, result)
+        if result.kind == "design":
+            ranking, rare = _design_sections(rep, result)
     _fan_section(rep, result)
-    if isinstance(result, R.Sweep) and result.kind == "design":
-        _design_sections(rep, result)
+    rep.headline = headline(result, ranking, rare)
     return rep
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def legend(columns: list[str]) -> list[tuple[str, str]]:
+    """(column, what it means) for every column of a table that needs explaining."""
+    out = []
+    for c in columns:
+        if c in P.BY_KEY:
+            param = P.BY_KEY[c]
+            out.append((c, f"{param.meaning} ({param.unit}; {', '.join(param.ids)})"))
+            continue
+        base = c
+        for s in SCENARIO_LABELS:
+            if c.startswith(f"{s}_") and c[len(s) + 1 :] in COLUMN_LEGEND:
+                base = c[len(s) + 1 :]
+                text = COLUMN_LEGEND[base].replace("the scenario", s)
+                out.append((c, text))
+                break
+        else:
+            if c in COLUMN_LEGEND:
+                out.append((c, COLUMN_LEGEND[c]))
+    return out
 
 
 def _html_table(frame: pd.DataFrame, rows: int) -> str:
     shown = _pct_table(frame.head(rows) if rows else frame.iloc[:0])
     text = shown.to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:.4g}")
+    text = f"<div class='scroll'>{text}</div>"
     if rows and len(frame) > rows:
         text += f"<p class='note'>first {rows} of {len(frame)} rows; all in the CSV file.</p>"
+    explained = legend([str(c) for c in frame.columns])
+    if rows and explained:
+        entries = "".join(
+            f"<dt>{html.escape(c)}</dt><dd>{html.escape(d)}</dd>" for c, d in explained
+        )
+        text += f"<details class='legend'><summary>Columns</summary><dl>{entries}</dl></details>"
     return text
 
 
-def render_html(rep: Report, pngs: dict[str, bytes]) -> str:
-    """The self-contained page (figures as data: URLs)."""
+def _inline_svg(svg: bytes) -> str:
+    """An SVG file's markup for inlining into HTML: no prolog, doctype, metadata or namespaces."""
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg") :]
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
+    return text
+
+
+def render_html(rep: Report, svgs: dict[str, bytes]) -> str:
+    """The self-contained page: headline, provenance, figures (inline SVG), then the tables."""
     body = [f"<h1>{html.escape(rep.title)}</h1>"]
+    body += [
+        f"<p class='headline'{' id=headline' if i == 0 else ''}>{html.escape(p)}</p>"
+        for i, p in enumerate(rep.headline)
+    ]
+    body.append("<ul class='prov'>")
+    body += [f"<li>{html.escape(line)}</li>" for line in rep.provenance]
+    body.append("</ul>")
+    tables: list[str] = []
     for heading, items in rep.sections:
-        body.append(f"<h2>{html.escape(heading)}</h2>")
-        for item in items:
+        shown = [i for i in items if not isinstance(i, _Table)]
+        if shown:
+            body.append(f"<h2>{html.escape(heading)}</h2>")
+        for item in shown:
             if isinstance(item, _Fig):
-                data = base64.b64encode(pngs[item.name]).decode("ascii")
                 body.append(
-                    f"<figure><img class='fig' id='fig-{item.name}' alt='{html.escape(item.caption)}' "
-                    f"src='data:image/png;base64,{data}'><figcaption>{html.escape(item.caption)} "
-                    f"(figures/{item.name}.png, .svg)</figcaption></figure>"
+                    f"<figure id='fig-{item.name}'>{_inline_svg(svgs[item.name])}"
+                    f"<figcaption>{html.escape(item.caption)} (figures/{item.name}.png, .svg)"
+                    "</figcaption></figure>"
                 )
-            elif isinstance(item, _Table):
-                body.append(f"<p>{html.escape(item.caption)} (tables/{item.name}.csv, .md)</p>")
-                if item.html_rows:
-                    body.append(_html_table(rep.tables[item.name], item.html_rows))
             elif isinstance(item, _Pre):
                 body.append(f"<pre>{html.escape(item.text)}</pre>")
             else:
                 body.append(f"<p>{html.escape(str(item))}</p>")
+        for item in items:
+            if isinstance(item, _Table):
+                tables.append(f"<h3>{html.escape(heading)}</h3>")
+                tables.append(f"<p>{html.escape(item.caption)} (tables/{item.name}.csv, .md)</p>")
+                if item.html_rows:
+                    frame = rep.html_tables.get(item.name, rep.tables[item.name])
+                    tables.append(_html_table(frame, item.html_rows))
+    if tables:
+        body += ["<h2>Tables</h2>", *tables]
     return HTML_PAGE.format(title=html.escape(rep.title), body="\n".join(body))
 
 
@@ -341,7 +744,8 @@ def write(rep: Report, outdir: Path) -> Path:
 
     pngs = {name: figures.to_png(fig) for name, fig in rep.figures.items()}
     svgs = {name: figures.to_svg(fig) for name, fig in rep.figures.items()}
-    page = render_html(rep, pngs)
+    inline = {name: figures.to_svg(fig, text_as_text=True) for name, fig in rep.figures.items()}
+    page = render_html(rep, inline)
     csvs = {name: t.to_csv(index=False) for name, t in rep.tables.items()}
     mds = {name: markdown_table(_pct_table(t)) for name, t in rep.tables.items()}
     for name in rep.figures:
@@ -353,6 +757,9 @@ def write(rep: Report, outdir: Path) -> Path:
     path = outdir / "report.html"
     atomic_write(path, lambda p: p.write_text(page, encoding="utf-8"))
     return path
+
+
+# --- command line -------------------------------------------------------------------------------
 
 
 def _replay(path: Path) -> int:
@@ -367,25 +774,79 @@ def _replay(path: Path) -> int:
     return int(replay_report.main(path) or 0)
 
 
+def _is_result(path: Path) -> bool:
+    return (path / R.SWEEP_FILE).is_file() or (
+        (path / "summary.json").is_file() and (path / "runs.parquet").is_file()
+    )
+
+
+def candidates(folder: Path, depth: int = 3) -> list[Path]:
+    """Runs and sweeps under ``folder`` (not the jobs inside a sweep), at most ``depth`` deep."""
+    found: list[Path] = []
+    if depth <= 0 or not folder.is_dir():
+        return found
+    for child in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if child.name == "report":
+            continue
+        if _is_result(child):
+            found.append(child)
+        else:
+            found += candidates(child, depth - 1)
+    return found
+
+
+def find_result(path: Path) -> Path:
+    """``path`` itself when it is a result, else the one run or sweep under it.
+
+    Raises ``NotAResultDir`` naming the candidates when there are several, or saying what was
+    expected when there is none.
+    """
+    if not path.is_dir() or _is_result(path) or (path / "replay.json").is_file():
+        return path
+    found = candidates(path)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        listed = ", ".join(str(p) for p in found[:20]) + (" …" if len(found) > 20 else "")
+        raise R.NotAResultDir(
+            path, f"holds {len(found)} runs or sweeps, pass one of them: {listed}"
+        )
+    return path  # R.load says what is missing
+
+
+def _terminal(result: R.Run | R.Sweep, rep: Report) -> str:
+    table = api.scenario_table(result)
+    lines = [f"{'scenario':<9} {'count':>9} {'share':>7}   95 % interval (Wilson)"]
+    for s, r in table.iterrows():
+        lines.append(
+            f"{s:<9} {int(r['count']):>9,} {_pct(r['share']):>7}   "
+            f"[{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
+        )
+    lines.append(f"n = {int(table['count'].sum()):,} runs")
+    return "\n".join([*lines, "", *rep.headline])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m analysis.report DIR [--out OUTDIR]``."""
     parser = argparse.ArgumentParser(prog="python -m analysis.report", description=__doc__)
-    parser.add_argument("dir", type=Path, help="a run or sweep directory")
+    parser.add_argument("dir", type=Path, help="a run or sweep directory (or a folder with one)")
     parser.add_argument("--out", type=Path, help="output directory (default: DIR/report)")
     args = parser.parse_args(argv)
     try:
-        result = R.load(args.dir)
+        path = find_result(args.dir)
+        result = R.load(path)
         if isinstance(result, R.Replay):
-            return _replay(args.dir)
+            return _replay(path)
         rep = build(result)
     except R.NotAResultDir as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    outdir = args.out or (args.dir / "report")
-    path = write(rep, outdir)
-    print(api.scenario_table(result).to_string(float_format=lambda v: f"{v:.3f}"))
-    print("(95 % intervals: Wilson score)")
-    print(f"report: {path}")
+    if path != args.dir:
+        print(f"using the one result under {args.dir}: {path}")
+    outdir = args.out or (path / "report")
+    written = write(rep, outdir)
+    print(_terminal(result, rep))
+    print(f"report: {written}")
     print(f"figures: {outdir / 'figures'}  tables: {outdir / 'tables'}")
     return 0
 

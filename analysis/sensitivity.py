@@ -219,14 +219,20 @@ def sobol_bar_chart(indices: pd.DataFrame, title: str) -> Figure:
     x = np.arange(len(indices))
     width = 0.38
     ax.bar(
-        x - width / 2, indices["S1"], width, yerr=indices["S1_conf"], capsize=3, label="S1 (first)"
+        x - width / 2,
+        indices["S1"],
+        width,
+        yerr=indices["S1_conf"],
+        capsize=3,
+        label="first-order index",
     )
     ax.bar(
-        x + width / 2, indices["ST"], width, yerr=indices["ST_conf"], capsize=3, label="ST (total)"
+        x + width / 2, indices["ST"], width, yerr=indices["ST_conf"], capsize=3, label="total index"
     )
-    ax.set_xticks(x, [str(i) for i in indices.index])
+    ax.set_xticks(x, [str(i) for i in indices.index], rotation=30, ha="right")
     ax.axhline(0.0, color="black", linewidth=0.6)
-    ax.set_ylabel("Sobol' index")
+    ax.set_xlabel("parameter")
+    ax.set_ylabel("Sobol' index (share of output variance)")
     ax.set_title(title)
     ax.legend(frameon=False)
     return fig
