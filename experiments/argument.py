@@ -1,0 +1,655 @@
+"""``python -m experiments.argument [key=value ...]``: the article's argument, mechanism by mechanism.
+
+The article judges S2 ("merely a message") likelier than S1 while the war goes on, and gives its
+reasons: the limits M15 (stockpile and reserve), M16 (barter), M17 (reputation cost), M18/M19
+(technology control), M20 with F10 (substandard munitions) and M24 (restraint from a "next level"
+document). Each limit is a switch ``limits.*`` in ``sim.params``. This command runs, on common
+random numbers (one seed, the same replicate ids in every row, so replicate k of one row and of
+another meet the same random draws), the rows:
+
+* ``baseline`` — the article's assumptions (the defaults);
+* ``war_on`` — the war held on (``world.ceasefire_hazard=0``), the article's premise (M03);
+* ``war_on-no_<limit>`` — each limit switched off in turn with the war held on;
+* ``war_on-no_limits`` — all limits off together, the war held on (``conf/limits/none.yaml``);
+* ``war_ended`` — the war ended at once (``world.ceasefire_hazard=1``; M02, M03);
+* ``no_<limit>`` and ``no_limits`` — the same switches at the defaults (with the ceasefire hazard).
+
+For every row: S1/S2/neither shares with Wilson 95 % intervals (``analysis.stats.shares``), the
+share of quarters in open breach, the munitions delivered and the kinds of "neither". Each row is
+compared with its reference (war-on rows with ``war_on``, the others with ``baseline``)
+replicate by replicate: McNemar's test per scenario (statsmodels, chi-square without continuity
+correction) and Tango's paired score interval, through ``analysis.compare.compare_cells``. The
+family is every compared row × 3 scenarios: p-values are Holm-adjusted and intervals are
+Bonferroni-simultaneous 95 % intervals, so an interval that excludes 0 always sits beside a
+significant Holm p.
+
+Keys: ``replicates=`` (default 10,000 from ``conf/experiment/argument.yaml``), ``seed=``,
+``horizon=``, ``output.batch_size=`` (replicates per model instance: bounds memory),
+``out=DIR`` (default ``outputs/argument/<time>``) and any model parameter (applied to every row
+before the row's own switches), validated through ``sim.params.resolve``. Writes ``argument.md``,
+``argument.csv``, ``argument.png`` and, last, ``argument.json`` (provenance), each atomically, and
+prints the table. See docs/ARGUMENT.md.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from analysis.compare import compare_cells, markdown_table
+from analysis.figures import SCENARIO_COLOURS, SCENARIO_NAMES, to_png
+from analysis.stats import shares
+from contract.cli import OneLineParser, UsageError
+from contract.cli import run as run_command
+from contract.io import atomic_write, model_version, versions, write_json, write_text
+from experiments import config
+from sim import params as P
+from sim.classifier import NEITHER_KINDS, S2_MARKERS, SCENARIOS, classify
+from sim.model import RussiaDPRKModel
+
+__all__ = [
+    "ARGUMENT_FILES",
+    "Row",
+    "figure",
+    "main",
+    "parse_settings",
+    "rows",
+    "run_argument",
+    "simulate",
+    "tabulate",
+    "to_markdown",
+    "write_outputs",
+]
+
+PRESET = "argument"  # conf/experiment/argument.yaml
+CSV_FILE, MD_FILE, PNG_FILE, JSON_FILE = (
+    "argument.csv",
+    "argument.md",
+    "argument.png",
+    "argument.json",
+)
+#: Files the command writes (``argument.json`` last: its presence marks a complete output).
+ARGUMENT_FILES = (CSV_FILE, MD_FILE, PNG_FILE, JSON_FILE)
+CEASEFIRE = "world.ceasefire_hazard"
+WAR_ON = {CEASEFIRE: 0.0}
+WAR_ENDED = {CEASEFIRE: 1.0}
+LIMITS: tuple[P.Param, ...] = tuple(p for p in P.PARAMETERS if p.group == "limits")
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the argument: what it switches, against which row it is read, and why."""
+
+    name: str
+    label: str
+    overrides: Mapping[str, Any]
+    reference: str | None
+    ids: tuple[str, ...]
+    why: str  # one line in the article's words, citing the ids
+
+
+def _all_off() -> dict[str, bool]:
+    return {p.key: False for p in LIMITS}
+
+
+def rows(at_defaults: bool = True) -> list[Row]:
+    """The rows in reporting order; ``at_defaults`` adds each limit off at the defaults too."""
+    out = [
+        Row(
+            "baseline",
+            "the article's assumptions",
+            {},
+            None,
+            ("S1", "S2"),
+            "The defaults of sim/params.py: every limit on, a ceasefire possible each quarter.",
+        ),
+        Row(
+            "war_on",
+            "the war held on",
+            WAR_ON,
+            "baseline",
+            ("M03",),
+            "M03: the war in Ukraine raises Russia's interest in the DPRK; the article judges S2 "
+            "likely while the special operation goes on; no ceasefire.",
+        ),
+    ]
+    for prefix, base, ref in (("war_on-", WAR_ON, "war_on"), ("", {}, "baseline")):
+        if not prefix and not at_defaults:
+            continue
+        where = "the war held on" if prefix else "at the defaults"
+        for limit in LIMITS:
+            out.append(
+                Row(
+                    f"{prefix}no_{limit.name}",
+                    f"{limit.name} limit off, {where}",
+                    {**base, limit.key: False},
+                    ref,
+                    limit.ids,
+                    limit.meaning,
+                )
+            )
+        ids = tuple(dict.fromkeys(i for p in LIMITS for i in p.ids))
+        out.append(
+            Row(
+                f"{prefix}no_limits",
+                f"all limits off, {where}",
+                {**base, **_all_off()},
+                ref,
+                ids,
+                "Every reason the article gives for S2 (" + ", ".join(ids) + ") switched off at "
+                "once (conf/limits/none.yaml).",
+            )
+        )
+        if prefix:
+            out.append(
+                Row(
+                    "war_ended",
+                    "the war ended at once",
+                    WAR_ENDED,
+                    "baseline",
+                    ("M02", "M03"),
+                    "M02, M03: a ceasefire in the first quarter lowers Russia's interest in the "
+                    "DPRK; the article names no ceasefire.",
+                )
+            )
+    return out
+
+
+# --- simulation ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RowResult:
+    """Per-replicate labels of one row (codes) and running sums of its indicators."""
+
+    scenario: list[np.ndarray] = field(default_factory=list)  # index into SCENARIOS
+    kind: list[np.ndarray] = field(
+        default_factory=list
+    )  # index into NEITHER_KINDS, -1: not neither
+    failed: list[np.ndarray] = field(default_factory=list)  # index into S2_MARKERS, -1: S2
+    breach_sum: float = 0.0
+    munitions_sum: float = 0.0
+    n: int = 0
+
+    def codes(self, name: str) -> np.ndarray:
+        return np.concatenate(getattr(self, name))
+
+
+def _code(values: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    out = np.full(values.shape, -1, dtype=np.int8)
+    for i, name in enumerate(names):
+        out[values == name] = i
+    return out
+
+
+def simulate(
+    table_rows: Sequence[Row],
+    base: Mapping[str, Any],
+    *,
+    seed: int,
+    replicates: int,
+    horizon: int,
+    batch_size: int = 20_000,
+) -> dict[str, RowResult]:
+    """Run every row on the same replicate ids, ``batch_size`` replicates per model instance.
+
+    Memory is bounded by one batch of one row plus three bytes per replicate and row.
+    """
+    params = {r.name: P.resolve({**base, **r.overrides}) for r in table_rows}
+    out = {r.name: RowResult() for r in table_rows}
+    for start in range(0, replicates, batch_size):
+        ids = np.arange(start, min(start + batch_size, replicates), dtype=np.int64)
+        for r in table_rows:
+            model = RussiaDPRKModel(params[r.name], replicates=ids, seed=seed, horizon=horizon)
+            c = classify(model.run())
+            res = out[r.name]
+            res.scenario.append(_code(c["scenario"], SCENARIOS))
+            res.kind.append(_code(c["neither_kind"], NEITHER_KINDS))
+            res.failed.append(_code(c["s2_failed"], S2_MARKERS))
+            res.breach_sum += float(np.sum(c["breach_share"]))
+            res.munitions_sum += float(np.sum(c["munitions_total"]))
+            res.n += ids.size
+    return out
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+
+def paired_table(
+    labels: Mapping[str, np.ndarray], pairs: Sequence[tuple[str, str]]
+) -> pd.DataFrame:
+    """Paired comparison of rows with their references, one family for the whole table.
+
+    ``labels``: scenario codes (index into ``SCENARIOS``) per row, replicate by replicate;
+    ``pairs``: (row, reference). Returns the long table of ``analysis.compare.compare_cells``
+    (one line per row and scenario: ``diff`` = share(row) - share(reference), Tango's
+    Bonferroni-simultaneous interval, McNemar's ``p_value``, Holm's ``p_adjusted``).
+    """
+    cells_a, cells_b, discordant = [], [], []
+    for name, ref in pairs:
+        row, base = labels[name], labels[ref]
+        if row.shape != base.shape:
+            raise ValueError(f"{name} and {ref} hold different numbers of replicates")
+        cells_b.append({"row": name, "n": row.size, **_counts(row, "_count")})
+        cells_a.append({"row": name, "n": base.size, **_counts(base, "_count")})
+        d: dict[str, Any] = {"row": name}
+        for i, s in enumerate(SCENARIOS):
+            d[f"{s}_b_only"] = int(np.count_nonzero((row == i) & (base != i)))
+            d[f"{s}_a_only"] = int(np.count_nonzero((base == i) & (row != i)))
+        discordant.append(d)
+    cmp = compare_cells(
+        pd.DataFrame(cells_a), pd.DataFrame(cells_b), ["row"], pd.DataFrame(discordant)
+    )
+    return cmp.per_cell
+
+
+def _counts(codes: np.ndarray, suffix: str = "") -> dict[str, int]:
+    return {f"{s}{suffix}": int(np.count_nonzero(codes == i)) for i, s in enumerate(SCENARIOS)}
+
+
+def tabulate(table_rows: Sequence[Row], results: Mapping[str, RowResult]) -> pd.DataFrame:
+    """One line per row: shares with Wilson intervals, paired changes, indicators, kinds."""
+    lines = []
+    labels = {r.name: results[r.name].codes("scenario") for r in table_rows}
+    for r in table_rows:
+        res = results[r.name]
+        cols = shares(_counts(labels[r.name]), res.n)
+        line: dict[str, Any] = {
+            "row": r.name,
+            "label": r.label,
+            "reference": r.reference or "",
+            "overrides": " ".join(f"{k}={_value(v)}" for k, v in r.overrides.items()),
+            "ids": ", ".join(r.ids),
+            "n": res.n,
+        }
+        line |= {k: (int(v) if k.endswith("_count") else float(v)) for k, v in cols.items()}
+        line["breach_share"] = res.breach_sum / res.n
+        line["munitions_mean"] = res.munitions_sum / res.n
+        kind, failed = res.codes("kind"), res.codes("failed")
+        for i, k in enumerate(NEITHER_KINDS):
+            line[f"neither_{k}_share"] = np.count_nonzero(kind == i) / res.n
+        for i, m in enumerate(S2_MARKERS):
+            line[f"s2_failed_{m}_share"] = np.count_nonzero(failed == i) / res.n
+        line["why"] = r.why
+        lines.append(line)
+    table = pd.DataFrame(lines)
+    pairs = [(r.name, r.reference) for r in table_rows if r.reference]
+    if pairs:
+        long = paired_table(labels, pairs)
+        m = len(long)
+        wide = long.pivot(index="row", columns="scenario")
+        for s in SCENARIOS:
+            for src, dst in (
+                ("diff", "diff"),
+                ("diff_low", "diff_low"),
+                ("diff_high", "diff_high"),
+                ("p_value", "p_mcnemar"),
+                ("p_adjusted", "p_holm"),
+                ("significant", "significant"),
+                ("b_only", "row_only"),
+                ("a_only", "reference_only"),
+            ):
+                table[f"{s}_{dst}"] = table["row"].map(wide[(src, s)])
+        toward = (table["S1_significant"].eq(True) & (table["S1_diff"] > 0)) | (
+            table["S2_significant"].eq(True) & (table["S2_diff"] < 0)
+        )
+        table["toward_s1"] = [
+            bool(t) if ref else None for t, ref in zip(toward, table["reference"], strict=True)
+        ]
+        table.attrs["family"] = m
+        table.attrs["ci_level"] = 1.0 - ALPHA / m
+    return table
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v)).lower()
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.1f}"
+
+
+def _share_cell(line: pd.Series, s: str) -> str:
+    return f"{_pct(line[f'{s}_share'])} [{_pct(line[f'{s}_ci_low'])}, {_pct(line[f'{s}_ci_high'])}]"
+
+
+def _diff_cell(line: pd.Series, s: str) -> str:
+    if not line["reference"]:
+        return "(reference)"
+    star = " *" if line[f"{s}_significant"] else ""
+    return (
+        f"{100 * line[f'{s}_diff']:+.1f} [{100 * line[f'{s}_diff_low']:+.1f}, "
+        f"{100 * line[f'{s}_diff_high']:+.1f}]{star}"
+    )
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The main table as it prints: shares and changes in percent, one line per row."""
+    out = pd.DataFrame({"row": table["row"], "vs": table["reference"].replace("", "—")})
+    for s in SCENARIOS:
+        out[f"{s} % [95 % CI]"] = [_share_cell(line, s) for _, line in table.iterrows()]
+    for s in SCENARIOS:
+        out[f"Δ{s} pp"] = [_diff_cell(line, s) for _, line in table.iterrows()]
+    out["toward S1"] = [
+        "—" if not line["reference"] else ("yes" if line["toward_s1"] else "no")
+        for _, line in table.iterrows()
+    ]
+    out["open breach %"] = table["breach_share"].map(_pct)
+    out["munitions"] = table["munitions_mean"].map(lambda v: f"{v:.1f}")
+    return out
+
+
+def neither_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Kinds of "neither" (and S2's first failing marker) per row, in % of all runs."""
+    out = pd.DataFrame({"row": table["row"], "neither %": table["neither_share"].map(_pct)})
+    for k in NEITHER_KINDS:
+        out[k] = table[f"neither_{k}_share"].map(_pct)
+    for m in S2_MARKERS:
+        out[f"S2 fails: {m}"] = table[f"s2_failed_{m}_share"].map(_pct)
+    return out
+
+
+def headline(table: pd.DataFrame) -> str:
+    """The argument in three sentences: the war held on, each limit off, all limits off."""
+    by = table.set_index("row")
+    if "war_on" not in by.index:
+        return ""
+
+    def shares_of(row: str) -> str:
+        return ", ".join(f"{s} {_pct(by.loc[row, f'{s}_share'])} %" for s in SCENARIOS)
+
+    limits = [f"war_on-no_{p.name}" for p in LIMITS if f"war_on-no_{p.name}" in by.index]
+    toward = [r for r in limits if by.loc[r, "toward_s1"] is True]  # None on reference rows
+    text = (
+        f"With the war held on: {shares_of('war_on')} "
+        f"(S2 {'>' if by.loc['war_on', 'S2_share'] > by.loc['war_on', 'S1_share'] else '≤'} S1). "
+        f"Each limit switched off, the war held on: {len(toward)} of {len(limits)} rows move "
+        "the shares toward S1 (S1 up or S2 down) beyond paired sampling error"
+    )
+    missing = [r.removeprefix("war_on-no_") for r in limits if r not in toward]
+    text += f" (not: {', '.join(missing)}). " if missing else ". "
+    if "war_on-no_limits" in by.index:
+        all_off = by.loc["war_on-no_limits"]
+        majority = all_off["S1_share"] > 0.5
+        text += (
+            f"All limits off, the war held on: {shares_of('war_on-no_limits')} "
+            f"(S1 {'is' if majority else 'is not'} the majority)."
+        )
+    return text
+
+
+def method_note(table: pd.DataFrame) -> str:
+    """How the changes were tested, with the correction and the family size."""
+    m = table.attrs.get("family", 0)
+    level = table.attrs.get("ci_level", 1 - ALPHA)
+    return (
+        "Every row ran the same seed and replicate ids (common random numbers), so each row is "
+        "compared with its reference replicate by replicate: McNemar's chi-square test per "
+        "scenario (statsmodels, no continuity correction) and Tango's paired score interval, "
+        "which that test inverts. Multiplicity: Holm-adjusted p-values over the whole table "
+        f"(m = {m} tests: every compared row × 3 scenarios) and Bonferroni-simultaneous "
+        f"intervals (each at {100 * level:.2f} %), so an interval that excludes 0 always sits "
+        "beside a significant Holm p (marked *). 'toward S1': S1 up or S2 down, significant. "
+        "Shares: Wilson 95 % intervals. Open breach: mean share of quarters in which Russia "
+        "openly sets the sanctions aside; munitions: mean thousand containers delivered over the "
+        "run."
+    )
+
+
+def to_markdown(table: pd.DataFrame, meta: Mapping[str, Any]) -> str:
+    """argument.md: provenance, the table, the kinds of neither and one line per row."""
+    parts = [
+        "# The argument, mechanism by mechanism",
+        "",
+        f"Command: `{meta['command']}`",
+        "",
+        f"- replicates per row: {meta['replicates']:,}; seed {meta['seed']}; horizon "
+        f"{meta['horizon']} quarters",
+        f"- model version: {meta['model_version']}; config hash: {meta['config_hash']}",
+        "",
+        headline(table),
+        "",
+        "## Shares and changes against the reference row",
+        "",
+        markdown_table(display_table(table)),
+        method_note(table),
+        "",
+        '## What "neither" is made of (percent of all runs)',
+        "",
+        markdown_table(neither_table(table)),
+        "Kinds of neither (docs/ODD.md §7.9): no_burst (no short-term defence burst), "
+        "lasting_defence (defence holds as in S1 but S1 fails elsewhere), mixed (some S1 marker "
+        "holds beside S2's), in_between (neither description fits). 'S2 fails' names the first "
+        "S2 marker that fails, in the order burst, defence, economy, technology, sanctions, "
+        "documents.",
+        "",
+        "## What each row switches, in the article's words",
+        "",
+    ]
+    for _, line in table.iterrows():
+        how = [f"against {line['reference']}"] if line["reference"] else ["reference"]
+        how += [f"`{line['overrides']}`"] if line["overrides"] else []
+        parts.append(f"- **{line['row']}** ({'; '.join(how)}): {line['why']}")
+    return "\n".join(parts) + "\n"
+
+
+def figure(table: pd.DataFrame) -> Figure:
+    """Shares per row (S1, S2, neither) with Wilson 95 % intervals; reference rows marked."""
+    n = len(table)
+    fig = Figure(figsize=(9.0, 0.38 * n + 1.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    y = np.arange(n)[::-1]
+    refs = set(table["reference"]) - {""}
+    for i, (_, line) in enumerate(table.iterrows()):
+        if line["row"] in refs:
+            ax.axhspan(y[i] - 0.45, y[i] + 0.45, color="#f2e6b3", zorder=0)
+    for k, s in enumerate(SCENARIOS):
+        share = table[f"{s}_share"].to_numpy(float)
+        err = np.vstack(
+            [share - table[f"{s}_ci_low"].to_numpy(float), table[f"{s}_ci_high"] - share]
+        )
+        ax.errorbar(
+            100 * share,
+            y + (0.22 * (1 - k)),
+            xerr=100 * err,
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=SCENARIO_COLOURS[s],
+            label=SCENARIO_NAMES[s],
+        )
+    labels = [
+        f"{r}  (reference)" if r in refs else f"{r}  vs {ref}"
+        for r, ref in zip(table["row"], table["reference"], strict=True)
+    ]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(-2, 102)
+    ax.set_xlabel("share of runs, % (bars: Wilson 95 % intervals)")
+    ax.set_title("The argument: each of the article's limits switched off (shaded: reference rows)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=3, frameon=False, fontsize=8)
+    return fig
+
+
+def print_table(table: pd.DataFrame) -> str:
+    """The table for the terminal."""
+    shown = display_table(table).drop(columns=["Δneither pp"])
+    return shown.to_string(index=False) + "\n" + method_note(table)
+
+
+def write_outputs(table: pd.DataFrame, meta: Mapping[str, Any], outdir: Path) -> list[Path]:
+    """Render everything, then write md, csv, png and (last) the provenance json atomically."""
+    md = to_markdown(table, meta)
+    csv = table.to_csv(index=False)
+    png = to_png(figure(table))
+    paths = [outdir / f for f in ARGUMENT_FILES]
+    write_text(paths[0], csv)
+    write_text(paths[1], md)
+    atomic_write(paths[2], lambda tmp: tmp.write_bytes(png))
+    write_json(paths[3], dict(meta))
+    return paths
+
+
+# --- settings and command line ---------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    """What the command runs: validated base parameters and run keys."""
+
+    base: dict[str, Any]  # the model parameters the user changed (applied to every row)
+    seed: int
+    replicates: int
+    horizon: int
+    batch_size: int
+    overrides: list[str]
+
+
+def compose(overrides: Iterable[str], preset: str = PRESET) -> Any:
+    """Compose ``conf/config.yaml`` with ``experiment=<preset>`` and the overrides (Hydra)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    overrides = list(overrides)
+    config.check_override_values(overrides)
+    for text in overrides:
+        key = text.split("=", 1)[0].lstrip("+~")
+        if key.startswith("hydra") or key == "experiment":
+            raise UsageError(f"{text!r}: this command runs its own rows; set parameters only")
+    config.register()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(config.CONF_DIR), version_base="1.3"):
+            return hydra_compose("config", overrides=[f"experiment={preset}", *overrides])
+    except (HydraException, OmegaConfBaseException) as error:
+        first = next((ln for ln in str(error).splitlines() if ln.strip()), type(error).__name__)
+        raise UsageError(f"cannot compose the overrides: {first}") from None
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def parse_settings(overrides: Sequence[str], preset: str = PRESET) -> Settings:
+    """Validated settings from ``key=value`` overrides (one-line ``ParameterError`` if wrong)."""
+    for text in overrides:
+        if "=" not in text:
+            raise UsageError(f"{text!r} is not key=value (e.g. replicates=2000 seed=7)")
+    cfg = compose(overrides, preset)
+    params, seed, replicates, horizon = config.run_settings(cfg)
+    defaults = P.resolve({})
+    base = {k: v for k, v in params.items() if v != defaults[k]}
+    batch = int(cfg.output.batch_size)
+    return Settings(base, seed, replicates, horizon, batch, list(overrides))
+
+
+def split_out(argv: Sequence[str], default: Path) -> tuple[Path, list[str]]:
+    """Take ``out=DIR`` from the arguments; return (output directory, the other overrides)."""
+    out, rest = default, []
+    for text in argv:
+        if text.startswith("out="):
+            if not text[4:]:
+                raise UsageError("out= needs a directory, e.g. out=outputs/argument")
+            out = Path(text[4:])
+        else:
+            rest.append(text)
+    problem = _writable(out)
+    if problem:
+        raise UsageError(f"out={out}: {problem}; choose a folder you can write to")
+    return out, rest
+
+
+def _writable(path: Path) -> str | None:
+    from contract.io import writable_dir_problem
+
+    return writable_dir_problem(path)
+
+
+def run_argument(
+    settings: Settings, at_defaults: bool = True, command: str = ""
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Simulate every row and build the table; returns (table, provenance)."""
+    table_rows = rows(at_defaults)
+    started = time.perf_counter()
+    results = simulate(
+        table_rows,
+        settings.base,
+        seed=settings.seed,
+        replicates=settings.replicates,
+        horizon=settings.horizon,
+        batch_size=settings.batch_size,
+    )
+    table = tabulate(table_rows, results)
+    elapsed = time.perf_counter() - started
+    meta = {
+        "command": command or "python -m experiments.argument " + shlex.join(settings.overrides),
+        "seed": settings.seed,
+        "replicates": settings.replicates,
+        "horizon": settings.horizon,
+        "batch_size": settings.batch_size,
+        "base_parameters": {k: _value(v) for k, v in settings.base.items()},
+        "rows": {r.name: {k: _value(v) for k, v in r.overrides.items()} for r in table_rows},
+        "references": {r.name: r.reference for r in table_rows if r.reference},
+        "config_hash": config.config_hash(
+            {"base": settings.base, "rows": [r.name for r in table_rows]},
+            settings.seed,
+            settings.replicates,
+            settings.horizon,
+        ),
+        "model_version": model_version(),
+        "versions": versions(),
+        "test": "McNemar (statsmodels, chi-square, no continuity correction) + Tango interval",
+        "correction": "Holm p; Bonferroni-simultaneous intervals",
+        "family": int(table.attrs.get("family", 0)),
+        "seconds": round(elapsed, 1),
+        "written": datetime.now().isoformat(timespec="seconds"),
+    }
+    return table, meta
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m experiments.argument [key=value ...] [out=DIR]``."""
+    parser = OneLineParser(
+        prog="python -m experiments.argument",
+        description=__doc__.split("\n")[0] if __doc__ else None,
+        epilog="keys: replicates=, seed=, horizon=, output.batch_size=, out=DIR, any model "
+        "parameter (e.g. sanctions.enforcement=0.8); see docs/ARGUMENT.md",
+    )
+    parser.add_argument("overrides", nargs="*", help="key=value")
+    parser.add_argument(
+        "--war-on-only", action="store_true", help="skip the limit rows at the defaults"
+    )
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    outdir, overrides = split_out(args.overrides, Path("outputs") / PRESET / stamp)
+    settings = parse_settings(overrides)
+    extra = " --war-on-only" if args.war_on_only else ""
+    command = f"python -m experiments.argument{extra} " + shlex.join(args.overrides)
+    table, meta = run_argument(settings, not args.war_on_only, command.strip())
+    paths = write_outputs(table, meta, outdir)
+    print(print_table(table))
+    print(f"written: {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_command(main)
