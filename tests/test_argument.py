@@ -1,0 +1,151 @@
+"""The argument, mechanism by mechanism (experiments.argument; issue 9 item 4; M15–M20, M24, M03).
+
+Each limit the article names as a reason for S2 (M15 stockpile, M16 barter, M17 reputation,
+M18/M19 technology, M20/F10 quality, M24 restraint), switched off with the war held on, must move
+the shares toward S1 beyond paired sampling error, and all of them off must make S1 the majority.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
+
+from experiments import argument as A
+from sim import params as P
+from sim.classifier import SCENARIOS
+
+SEED = 20241001
+
+
+@pytest.fixture(scope="module")
+def war_on_table() -> pd.DataFrame:
+    """The war-on rows at R = 1,000 on common random numbers."""
+    rows = A.rows(at_defaults=False)
+    results = A.simulate(rows, {}, seed=SEED, replicates=1000, horizon=40, batch_size=1000)
+    return A.tabulate(rows, results).set_index("row")
+
+
+def test_rows_cover_every_limit_each_against_its_reference() -> None:
+    rows = A.rows()
+    names = [r.name for r in rows]
+    limits = [p.name for p in P.PARAMETERS if p.group == "limits"]
+    expected = ["baseline", "war_on", "war_ended", "war_on-no_limits", "no_limits"]
+    expected += [f"war_on-no_{k}" for k in limits] + [f"no_{k}" for k in limits]
+    assert sorted(names) == sorted(expected)
+    by = {r.name: r for r in rows}
+    for r in rows:
+        if r.name.startswith("war_on-"):
+            assert r.reference == "war_on" and r.overrides[A.CEASEFIRE] == 0.0
+        elif r.name != "baseline":
+            assert r.reference == "baseline"
+    assert by["war_ended"].overrides == {A.CEASEFIRE: 1.0}
+    assert all(v is False for k, v in by["no_limits"].overrides.items())
+    for limit in limits:  # each row switches exactly its own limit
+        assert by[f"no_{limit}"].overrides == {f"limits.{limit}": False}
+
+
+@pytest.mark.parametrize("limit", [p.name for p in P.PARAMETERS if p.group == "limits"])
+def test_each_limit_off_moves_toward_s1_with_the_war_on(
+    war_on_table: pd.DataFrame, limit: str
+) -> None:
+    """M15, M16, M17, M18/M19, M20/F10, M24: S1 up or S2 down, Holm-adjusted McNemar p < 0.01."""
+    row = war_on_table.loc[f"war_on-no_{limit}"]
+    s1_up = row["S1_diff"] > 0 and row["S1_p_holm"] < 0.01
+    s2_down = row["S2_diff"] < 0 and row["S2_p_holm"] < 0.01
+    assert s1_up or s2_down, (limit, row[["S1_diff", "S2_diff", "S1_p_holm", "S2_p_holm"]])
+    assert row["toward_s1"] is True
+
+
+def test_all_limits_off_make_s1_the_majority(war_on_table: pd.DataFrame) -> None:
+    """All of M15–M20, M24 off with the war on: S1 above one half beyond its interval."""
+    row = war_on_table.loc["war_on-no_limits"]
+    assert row["S1_ci_low"] > 0.5
+    assert row["S1_share"] > row["S2_share"] and row["S1_share"] > row["neither_share"]
+
+
+def test_shares_counts_and_kinds_are_consistent(war_on_table: pd.DataFrame) -> None:
+    for _, row in war_on_table.iterrows():
+        assert sum(row[f"{s}_count"] for s in SCENARIOS) == row["n"] == 1000
+        kinds = sum(row[f"neither_{k}_share"] for k in ("no_burst", "lasting_defence"))
+        kinds += row["neither_mixed_share"] + row["neither_in_between_share"]
+        assert kinds == pytest.approx(row["neither_share"])
+        for s in SCENARIOS:
+            assert row[f"{s}_ci_low"] <= row[f"{s}_share"] <= row[f"{s}_ci_high"]
+        if row["reference"]:  # a paired difference is the difference of the two shares
+            ref = war_on_table.loc[row["reference"]]
+            for s in SCENARIOS:
+                assert row[f"{s}_diff"] == pytest.approx(row[f"{s}_share"] - ref[f"{s}_share"])
+                assert row[f"{s}_diff_low"] <= row[f"{s}_diff"] <= row[f"{s}_diff_high"]
+                excludes_zero = row[f"{s}_diff_low"] > 0 or row[f"{s}_diff_high"] < 0
+                if excludes_zero:  # intervals never contradict the Holm verdict
+                    assert row[f"{s}_significant"]
+
+
+def test_paired_test_equals_statsmodels_on_a_planted_table() -> None:
+    """McNemar on replicate-by-replicate labels, Holm over the whole family (statsmodels)."""
+    rng = np.random.default_rng(3)
+    ref = rng.integers(0, 3, 600).astype(np.int8)
+    row = ref.copy()
+    row[:40] = 0  # plant discordant pairs toward S1
+    row[40:55] = 1
+    other = ref.copy()
+    other[100:103] = 2
+    table = A.paired_table(
+        {"ref": ref, "row": row, "other": other}, [("row", "ref"), ("other", "ref")]
+    )
+    raw = []
+    for name, codes in (("other", other), ("row", row)):  # compare_cells sorts by row name
+        for i, s in enumerate(SCENARIOS):
+            b = int(np.count_nonzero((codes == i) & (ref != i)))
+            c = int(np.count_nonzero((ref == i) & (codes != i)))
+            got = table[(table["row"] == name) & (table["scenario"] == s)].iloc[0]
+            assert (got["b_only"], got["a_only"]) == (b, c)
+            expected = (
+                mcnemar([[0, c], [b, 0]], exact=False, correction=False).pvalue if b + c else 1.0
+            )
+            assert got["p_value"] == pytest.approx(expected, rel=1e-12)
+            raw.append(expected)
+    holm = multipletests(raw, method="holm")[1]
+    order = table.sort_values(["row", "scenario"], key=lambda c: c.map(_order)).index
+    assert table.loc[order, "p_adjusted"].to_numpy() == pytest.approx(holm, rel=1e-12)
+
+
+def _order(value: str) -> object:
+    return SCENARIOS.index(value) if value in SCENARIOS else value
+
+
+def test_command_writes_every_file_and_row(tmp_path: pytest.TempPathFactory) -> None:
+    out = tmp_path / "arg"  # type: ignore[operator]
+    assert A.main(["replicates=200", "seed=7", f"out={out}"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(A.ARGUMENT_FILES)
+    table = pd.read_csv(out / "argument.csv")
+    assert list(table["row"]) == [r.name for r in A.rows()]
+    md = (out / "argument.md").read_text()
+    assert all(f"**{r.name}**" in md for r in A.rows())
+    meta = json.loads((out / "argument.json").read_text())
+    assert meta["seed"] == 7 and meta["replicates"] == 200 and meta["model_version"]
+    assert (out / "argument.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["replicates=0"], "replicates=0"),
+        (["sanctions.enforcment=0.5"], "did you mean 'sanctions.enforcement'"),
+        (["stockpile.dprk=500"], "out of range"),
+        (["limits.barter=maybe"], "limits.barter"),
+        (["classifier.medium=60"], "horizon"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    overrides: list[str], message: str, tmp_path: pytest.TempPathFactory
+) -> None:
+    with pytest.raises(ValueError, match=message) as error:
+        A.main([*overrides, f"out={tmp_path}/x"])
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "x").exists()  # type: ignore[operator]

@@ -1,0 +1,103 @@
+"""Robustness of the headline (experiments.robustness; issue 9 item 5; S1, S2, docs/ODD.md §7.9).
+
+Re-classifying one simulated ensemble per classifier definition must give exactly what running
+the model with those thresholds gives; the Latin hypercube must stay inside the declared ranges
+with short < medium < horizon; the Morris screening must name parameters that exist.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments import argument as A
+from experiments import robustness as RB
+from sim import params as P
+from sim.classifier import SCENARIOS, classify
+from sim.model import RussiaDPRKModel
+
+SEED = 20241001
+
+
+def test_reclassification_equals_a_direct_classification() -> None:
+    draws = RB.classifier_draws(6, seed=11, horizon=40)
+    assert draws[["classifier.short", "classifier.medium"]].drop_duplicates().shape[0] > 1
+    model = RussiaDPRKModel({}, replicates=300, seed=SEED).run()
+    before = dict(model.p)
+    codes = RB.reclassify(model, draws)
+    assert model.p == before  # the model's parameters are restored
+    for i, draw in draws.iterrows():
+        values = {k: RB._scalar(k, v) for k, v in draw.items()}
+        direct = classify(RussiaDPRKModel(values, replicates=300, seed=SEED).run())["scenario"]
+        assert list(np.asarray(SCENARIOS)[codes[i]]) == list(direct), dict(values)
+
+
+def test_definitions_stay_in_the_declared_ranges_and_nest() -> None:
+    n = 40
+    draws = RB.classifier_draws(n, seed=5, horizon=40)
+    assert list(draws.columns) == [p.key for p in RB.CLASSIFIER]
+    assert (draws["classifier.short"] < draws["classifier.medium"]).all()
+    assert (draws["classifier.medium"] < 40).all()
+    for p in RB.CLASSIFIER:
+        assert draws[p.key].between(p.low, p.high).all(), p.key
+        if p.kind is float:  # a Latin hypercube: one value in each of n equal strata
+            strata = np.floor((draws[p.key] - p.low) / (p.high - p.low) * n).clip(0, n - 1)
+            assert sorted(strata.astype(int)) == list(range(n)), p.key
+        else:
+            assert (draws[p.key] == draws[p.key].round()).all()
+    s2_tier = draws["classifier.s2_tech_tier"]
+    assert set(s2_tier) == {0, 1}  # both integer levels occur
+
+
+def test_summary_of_definitions_on_a_planted_table() -> None:
+    table = pd.DataFrame(
+        {
+            "ensemble": ["defaults"] * 4,
+            "S1_share": [0.1, 0.0, 0.3, 0.2],
+            "S2_share": [0.5, 0.0, 0.2, 0.6],
+            "neither_share": [0.4, 1.0, 0.5, 0.2],
+        }
+    )
+    table["s2_above_s1"] = table["S2_share"] > table["S1_share"]
+    row = RB.summarise_definitions(table).iloc[0]
+    assert row["share_s2_above_s1"] == 0.5  # ties (0 = 0) do not count
+    assert (row["S2_min"], row["S2_median"], row["S2_max"]) == (0.0, 0.35, 0.6)
+
+
+def test_morris_names_parameters_that_exist() -> None:
+    settings = A.parse_settings(["replicates=100", "world.ceasefire_hazard=0"])
+    table, info = RB.morris(settings, trajectories=2, point_replicates=20)
+    names = set(table["parameter"])
+    screened = {p.key for p in RB.model_parameters()} - {"world.ceasefire_hazard"}
+    assert names == screened | {RB.DUMMY}  # a parameter set on the command line stays fixed
+    assert set(table["output"]) == set(RB.OUTPUTS.values())
+    assert info["points"] == 2 * (len(screened) + 2)
+    assert set(RB.carriers(table)) <= set(P.BY_KEY)
+    assert (table["mu_star"] >= 0).all() and table["mu_star"].notna().all()
+
+
+def test_command_writes_its_files(tmp_path: pytest.TempPathFactory) -> None:
+    out = tmp_path / "rob"  # type: ignore[operator]
+    args = ["definitions=3", "trajectories=2", "point_replicates=5", "replicates=60", f"out={out}"]
+    assert RB.main(args) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(RB.ROBUSTNESS_FILES)
+    meta = json.loads((out / "robustness.json").read_text())
+    assert meta["definitions"]["draws"] == 3 and meta["morris"]["trajectories"] == 2
+    definitions = pd.read_csv(out / "robustness_definitions.csv")
+    assert len(definitions) == 2 * 3 and set(definitions["ensemble"]) == {"defaults", "war_on"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["part=everything"], "part="), (["span=2"], "span=2"), (["definitions=x"], "definitions=")],
+)
+def test_bad_input_is_one_line(
+    args: list[str], message: str, tmp_path: pytest.TempPathFactory
+) -> None:
+    with pytest.raises(ValueError, match=message) as error:
+        RB.main([*args, "part=morris" if "part" not in args[0] else args[0], f"out={tmp_path}/x"])
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "x").exists()  # type: ignore[operator]
