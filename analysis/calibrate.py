@@ -53,7 +53,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from analysis.stats import proportion_ci
-from experiments.results import atomic_write, model_version, versions, write_json
+from contract.io import atomic_write, model_version, versions, write_json
 from sim import params as P
 from sim.classifier import SCENARIOS, classify
 from sim.model import RussiaDPRKModel
@@ -270,22 +270,26 @@ def predictive_checks(
     ensembles: int,
     replicates: int,
     seed: int,
-) -> pd.DataFrame:
-    """How often each pattern P1–P6 passes over ``ensembles`` replay ensembles.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How often each pattern P1–P6 passes over ``ensembles`` replay ensembles, and the fit.
 
     ``sample`` gives one parameter vector per replicate (drawn from the posterior, arrays of
-    length ``ensembles × replicates``); None runs the defaults.
+    length ``ensembles × replicates``); None runs the defaults. The fit table gives, for each
+    statistic of ``RECORD``, the recorded value, the mean over all replicates and the share of
+    replicates that reproduce it (counts within ± 1, yes/no facts exactly).
     """
     passes: dict[str, int] = {}
+    frames = []
     for e in range(ensembles):
         params = None
         if sample is not None:
             params = {k: v[e * replicates : (e + 1) * replicates] for k, v in sample.items()}
         result = run_replay(replicates=replicates, seed=seed + e, params=params)
+        frames.append(per_replicate(result)[list(RECORD)])
         for v in verdicts(result):
             passes[v["pattern"]] = passes.get(v["pattern"], 0) + int(v["passed"])
     low, high = proportion_ci(list(passes.values()), ensembles)
-    return pd.DataFrame(
+    checks = pd.DataFrame(
         {
             "pattern": list(passes),
             "passed": list(passes.values()),
@@ -295,6 +299,18 @@ def predictive_checks(
             "ci_high": high,
         }
     )
+    rows = pd.concat(frames, ignore_index=True).astype(float)
+    fit = pd.DataFrame(
+        {
+            "statistic": list(RECORD),
+            "record": [v for v, _ in RECORD.values()],
+            "mean": [rows[c].mean() for c in RECORD],
+            "reproduced": [
+                (np.abs(rows[c] - v) <= (1 if s > 1 else 0)).mean() for c, (v, s) in RECORD.items()
+            ],
+        }
+    )
+    return checks, fit
 
 
 def forward_shares(
@@ -355,13 +371,13 @@ def run(
     post = abc_smc(keys, particles=particles, generations=generations, seed=seed)
     rng = np.random.default_rng(seed + 1)
     started = time.perf_counter()
-    ppc_post = predictive_checks(
+    ppc_post, fit_post = predictive_checks(
         post.sample(ppc_ensembles * ppc_replicates, rng),
         ensembles=ppc_ensembles,
         replicates=ppc_replicates,
         seed=seed + 7,
     )
-    ppc_default = predictive_checks(
+    ppc_default, fit_default = predictive_checks(
         None, ensembles=ppc_ensembles, replicates=ppc_replicates, seed=seed + 7
     )
     fwd_post = forward_shares(
@@ -397,6 +413,8 @@ def run(
             "replicates_per_ensemble": ppc_replicates,
             "posterior": ppc_post.to_dict(orient="records"),
             "defaults": ppc_default.to_dict(orient="records"),
+            "record_fit_posterior": fit_post.to_dict(orient="records"),
+            "record_fit_defaults": fit_default.to_dict(orient="records"),
         },
         "forward_shares": {
             "replicates": forward_replicates,
@@ -434,6 +452,12 @@ def format_payload(payload: Mapping[str, Any]) -> str:
     )
     for a, b in zip(ppc["posterior"], ppc["defaults"], strict=True):
         lines.append(f"  {a['pattern']}  {a['share']:6.0%}  {b['share']:6.0%}")
+    lines.append("record reproduced by one replay (share of replicates): posterior vs defaults")
+    for a, b in zip(ppc["record_fit_posterior"], ppc["record_fit_defaults"], strict=True):
+        lines.append(
+            f"  {a['statistic']:<24} record {a['record']:g}:  {a['reproduced']:6.1%}  "
+            f"{b['reproduced']:6.1%}"
+        )
     fwd = payload["forward_shares"]
     lines.append(f"forward shares ({fwd['replicates']} replicates): posterior vs defaults")
     for a, b in zip(fwd["posterior"], fwd["defaults"], strict=True):

@@ -111,5 +111,11 @@ def test_command_writes_posterior_checks_and_shares(tmp_path: Path, capsys) -> N
         shares = payload["forward_shares"][side]
         assert sum(r["share"] for r in shares) == pytest.approx(1.0)
     assert payload["seed"] == C.SEED and payload["model_version"]
+    fit = {
+        side: {r["statistic"]: r["reproduced"] for r in ppc[f"record_fit_{side}"]}
+        for side in ("posterior", "defaults")
+    }
+    # Table 1's 3 summits in 2001–2018: the defaults give far more, the posterior fewer
+    assert fit["posterior"]["summits_2001_2018"] > fit["defaults"]["summits_2001_2018"]
     assert (tmp_path / "posterior.png").stat().st_size > 1000
     assert "forward shares" in capsys.readouterr().out
