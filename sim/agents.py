@@ -203,11 +203,12 @@ class Russia(StateAgent):
         visit), F03 (Table 1: the treaty is a product of summit diplomacy), M01 (high-level
         contact tracks shared interest), M07 (politics widening into defence). A treaty is
         only signed after a summit-level contact (last quarter's); the chance that a summit
-        leads to one is shared interest² × delivered defence × political signal. In forward runs
+        leads to one is both states' interest × delivered defence × political signal. In forward runs
         it is in force from the start.
         """
         m = self.model
-        hazard = m.shared_interest**2 * m.relation("defence") * m.relation("political")
+        both = self.interest * m.dprk.interest  # shared interest²: both sides must want it
+        hazard = both * m.relation("defence") * m.relation("political")
         return ~self.defence_treaty & m.summit & (m.uniform("treaty") < hazard)
 
     def assess_credibility(self) -> np.ndarray:
@@ -218,7 +219,8 @@ class Russia(StateAgent):
         """
         p = self.p
         troops = self.model.dprk.troops_deployed
-        return p["russia.defence_credibility"] + p["russia.kursk_effect"] * troops
+        doubt = 1 - p["russia.defence_credibility"]
+        return 1 - doubt * (1 - p["russia.kursk_effect"] * troops)
 
     # -- schedule ------------------------------------------------------------------------
     def perceive(self) -> None:

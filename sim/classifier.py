@@ -167,13 +167,9 @@ def label(ind: dict[str, np.ndarray], p: dict) -> dict[str, np.ndarray]:
     scenario = np.where(s1, "S1", np.where(s2, "S2", "neither"))
     widening = np.logical_or.reduce([mk["S1"][k] for k in S1_MARKERS if k != "defence"])
     kind = np.select(
-        [
-            ~mk["S2"]["burst"],
-            mk["S1"]["defence"],
-            widening,
-        ],
-        list(NEITHER_KINDS[:3]),
-        NEITHER_KINDS[3],
+        [~mk["S2"]["burst"], mk["S1"]["defence"], widening],
+        ["no_burst", "lasting_defence", "mixed"],
+        "in_between",
     )
     failed = np.full(scenario.shape, "", dtype=object)
     for name in reversed(S2_MARKERS):  # the first failing marker wins

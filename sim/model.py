@@ -99,6 +99,12 @@ DISPLAY_TIES = {
     "Russia–ROK after shells": 0.05,
 }
 
+# M22 is measured as the quarters from a summit until half of what it agreed is implemented (a
+# half-life: implementation approaches the agreement and never quite reaches it); the tolerance
+# absorbs rounding.
+HALF_IMPLEMENTED = 0.5
+LAG_TOLERANCE = 1e-9
+
 # M14 names four links: a cross-border road bridge, a regular railway service, Russian mobile
 # networks and the Russian internet.
 MAX_LINKS = 4
@@ -242,6 +248,8 @@ class RussiaDPRKModel(mesa.Model):
         self.trajectory = (
             {k: np.zeros((self.horizon, R), dtype=np.float32) for k in TRACKED} if record else None
         )
+        # Mesa's collector, for users who attach one (``mesa.batch_run`` reads it); none by default.
+        self.datacollector: mesa.DataCollector | None = None
 
     # -- randomness ----------------------------------------------------------------------
     def uniform(self, name: str) -> np.ndarray:
@@ -319,6 +327,8 @@ class RussiaDPRKModel(mesa.Model):
         self._update_graph()
         if self.trajectory is not None:
             self.record()
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
         if self.steps >= self.horizon:
             self.running = False
 
@@ -360,13 +370,14 @@ class RussiaDPRKModel(mesa.Model):
         deliverable = np.minimum(agreed, self.economic_capacity())
         self.labour += pace * (deliverable * covert - self.labour)
         self.tourism += pace * (self.world.border_open * self.relation("political") - self.tourism)
-        link_chance = p["russia.link_rate"] * agreed / self.scope
+        projects = self.implemented["economic"]  # links follow delivered, not paper, cooperation
+        link_chance = p["russia.link_rate"] * projects / self.scope
         built = (self.uniform("infrastructure") < link_chance) & (self.infrastructure < MAX_LINKS)
         self.infrastructure = self.infrastructure + built
         self.log_event("infrastructure", built)
-        self.deliver_gas(agreed)
+        self.deliver_gas(projects)
 
-    def deliver_gas(self, agreed: np.ndarray) -> None:
+    def deliver_gas(self, projects: np.ndarray) -> None:
         """Natural gas needs a pipeline, agreed in 2011 and never built: a wide, slow project.
 
         Names: M13 (gas under intergovernmental arrangements), M04 (resources in return for arms),
@@ -374,7 +385,7 @@ class RussiaDPRKModel(mesa.Model):
         (docs/ODD.md §11): the article names gas, not a pipeline. Gas is not under the UN caps.
         """
         p = self.p
-        new = ~self.gas_pipeline & (self.uniform("pipeline") < p["russia.pipeline_rate"] * agreed)
+        new = ~self.gas_pipeline & (self.uniform("pipeline") < p["russia.pipeline_rate"] * projects)
         self.gas_pipeline = self.gas_pipeline | new
         self.log_event("pipeline", new)
         self.gas_delivered = (
@@ -416,7 +427,8 @@ class RussiaDPRKModel(mesa.Model):
         message = (
             p["russia.signalling"] * p["usa.ukraine_support"] * world.war * world.confrontation
         )
-        chance = p["russia.summit_rate"] * si**2 + message
+        both = self.russia.interest * self.dprk.interest  # shared interest²: both must want it
+        chance = p["russia.summit_rate"] * both + message
         summit = self.uniform("summit") < chance
         self.summit = summit
         self.summit_count += summit
@@ -491,8 +503,8 @@ class RussiaDPRKModel(mesa.Model):
             start = sum(self.implemented[d] * mask[i] for i, d in enumerate(DOMAINS))
             goal = sum(self.agreed[d] * mask[i] for i, d in enumerate(DOMAINS))
             n = np.maximum(mask.sum(axis=0), 1)
-            half = (start + 0.5 * (goal - start)) / n
-            self._pending_goal = np.where(summit, half + 1e-9, self._pending_goal)
+            half = (start + HALF_IMPLEMENTED * (goal - start)) / n
+            self._pending_goal = np.where(summit, half + LAG_TOLERANCE, self._pending_goal)
             self._pending_since = np.where(summit, self.steps, self._pending_since)
 
     def record(self) -> None:

@@ -188,8 +188,8 @@ PARAMETERS: tuple[Param, ...] = (
       'natural gas Russia delivers per quarter at full economic cooperation, once a pipeline '
       'exists (F03: agreed in 2011, never built; a modelling choice, docs/ODD.md)'),
     P('russia.pipeline_rate', 0.02, float, 0.0, 1.0, 'probability per quarter', ('F03', 'M13', 'M22'),
-      'chance per quarter that a pipeline is completed at full agreed economic cooperation (a '
-      'wide, slow project; modelling choice)'),
+      'chance per quarter that a pipeline is completed at full delivered economic cooperation '
+      '(a wide, slow project; modelling choice)'),
     P('russia.summit_rate', 0.8, float, 0.0, 1.0, 'probability per quarter', ('M01',),
       'chance per quarter of a summit-level contact when shared interest is full (calibrated '
       "to Table 1's summit counts by the replay, docs/VALIDATION.md)"),
@@ -208,8 +208,8 @@ PARAMETERS: tuple[Param, ...] = (
       'share of agreed-but-undelivered cooperation forgotten per quarter (paper without delivery '
       'fades)'),
     P('russia.link_rate', 0.1, float, 0.0, 1.0, 'probability per quarter', ('M14', 'M22'),
-      'chance per quarter that a transport or communication link is built at full agreed '
-      'economic cooperation'),
+      'chance per quarter that a transport or communication link is built at full delivered '
+      'economic cooperation (implemented agreements)'),
     P('russia.cash_base', 0.1, float, 0.0, 1.0, 'share of trade', ('M16',),
       'cash share of trade while sanctions keep the banking channels closed'),
     P('russia.barter_base', 0.3, float, 0.0, 1.0, 'index 0–1', ('M16',),
@@ -223,8 +223,8 @@ PARAMETERS: tuple[Param, ...] = (
     P('russia.defence_credibility', 0.3, float, 0.0, 1.0, 'index 0–1', ('F12', 'M21'),
       "credibility of Russia's promise to defend the DPRK (F12: Armenia was not defended in 2023)"),
     P('russia.kursk_effect', 0.1, float, 0.0, 1.0, 'index 0–1', ('F13', 'M21'),
-      "how much DPRK soldiers fighting for Russia add to that credibility (M21: 'cannot be ruled "
-      "out')"),
+      "share of the remaining doubt that DPRK soldiers fighting for Russia remove (M21: 'cannot "
+      "be ruled out')"),
     # --- DPRK (M05, M06, M12, F13) ---------------------------------------------------------
     P('dprk.nuclear_drive', 0.8, float, 0.0, 1.0, 'index 0–1', ('M05',),
       "the DPRK's drive for nuclear status and home-grown technology"),

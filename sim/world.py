@@ -24,18 +24,19 @@ if TYPE_CHECKING:
     from sim.model import RussiaDPRKModel
 
 FORWARD_START = "2024Q4"
+QUARTERS_PER_YEAR = 4
 
 
 def quarter_index(label: str) -> int:
     """'2024Q4' -> 2024 * 4 + 3."""
     year, q = label.upper().split("Q")
-    return int(year) * 4 + int(q) - 1
+    return int(year) * QUARTERS_PER_YEAR + int(q) - 1
 
 
 def quarter_label(start: str, steps: int) -> str:
     """Label of the quarter reached after ``steps`` steps from ``start`` (step 1 is ``start``)."""
     i = quarter_index(start) + steps - 1
-    return f"{i // 4}Q{i % 4 + 1}"
+    return f"{i // QUARTERS_PER_YEAR}Q{i % QUARTERS_PER_YEAR + 1}"
 
 
 class ForwardWorld:

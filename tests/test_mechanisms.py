@@ -23,6 +23,9 @@ from sim.model import RussiaDPRKModel
 SEED = 20241001
 R = 4000
 Z = 4.0  # margin in standard errors
+# Posture tests need open breaches to happen at all: at the defaults Russia almost never breaches
+# openly (M17), so they run against a Russia that cares less about its reputation.
+BOLDER = {"russia.reputation_cost": 0.3}
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -76,7 +79,9 @@ def test_M02_detente_lowers_cooperation() -> None:
     _, detente = at("world.confrontation", 0.3)
     for d in ("political", "defence", "economic"):
         assert_larger(tense[f"{d}_medium"], detente[f"{d}_medium"], f"{d} cooperation")
-    assert_larger(tense["breach_share"], detente["breach_share"], "open breach")
+    # under détente Russia observes the sanctions it voted for (F06): fewer covert quarters
+    covert = {k: r["loophole_share"] + r["breach_share"] for k, r in (("t", tense), ("d", detente))}
+    assert_larger(covert["t"], covert["d"], "quarters of loopholes or breach")
 
 
 def test_M03_ceasefire_means_less_munitions_and_defence() -> None:
@@ -91,8 +96,8 @@ def test_M03_ceasefire_means_less_munitions_and_defence() -> None:
 
 def test_M03_west_attention_on_asia_tightens_enforcement() -> None:
     """M03: attention shifting to Europe loosens control; more Asian attention → fewer breaches."""
-    _, europe = at("usa.asia_attention", 0.0)
-    _, asia = at("usa.asia_attention", 1.0)
+    _, europe = ensemble(**BOLDER, **{"usa.asia_attention": 0.0})
+    _, asia = ensemble(**BOLDER, **{"usa.asia_attention": 1.0})
     assert_larger(europe["breach_share"], asia["breach_share"], "open breach")
 
 
@@ -155,6 +160,15 @@ def test_M15_larger_stockpile_ships_more_and_no_fewer_s1() -> None:
     assert s1_large >= s1_small, (s1_large, s1_small)
 
 
+def test_M15_without_the_stockpile_limit_defence_lasts() -> None:
+    """M15: switched off (the DPRK ships what Russia asks), munitions keep flowing into the long
+    term and fewer runs are S2 — the limit is a reason for S2, with the war going on."""
+    _, limited = ensemble(**{"world.ceasefire_hazard": 0.0})
+    _, unlimited = ensemble(**{"world.ceasefire_hazard": 0.0, "limits.stockpile": False})
+    assert_larger(unlimited["munitions_long"], limited["munitions_long"], "long-term munitions")
+    assert_larger(limited["scenario"] == "S2", unlimited["scenario"] == "S2", "S2 share")
+
+
 def test_M15_lower_reserve_ships_more() -> None:
     """M15: the reserve the DPRK will not go below limits what it ships."""
     _, guarded = at("stockpile.reserve", 16.0)
@@ -188,11 +202,11 @@ def test_M17_reputation_cost_means_fewer_open_breaches() -> None:
 def test_M10_detection_and_monitoring_deter_open_breach() -> None:
     """M10: covert cooperation must escape detection; published evidence (exposure) raises the
     pressure, so better detection and monitoring mean fewer open breaches."""
-    _, blind = at("sanctions.detection", 0.0)
-    _, sharp = at("sanctions.detection", 1.0)
+    _, blind = ensemble(**BOLDER, **{"sanctions.detection": 0.0})
+    _, sharp = ensemble(**BOLDER, **{"sanctions.detection": 1.0})
     assert_larger(blind["breach_share"], sharp["breach_share"], "open breach vs detection")
-    _, unwatched = at("sanctions.un_monitoring", 0.0)
-    _, watched = at("sanctions.un_monitoring", 1.0)
+    _, unwatched = ensemble(**BOLDER, **{"sanctions.un_monitoring": 0.0})
+    _, watched = ensemble(**BOLDER, **{"sanctions.un_monitoring": 1.0})
     assert_larger(unwatched["breach_share"], watched["breach_share"], "open breach vs monitoring")
 
 
@@ -206,17 +220,19 @@ def test_M08_faster_technology_steps_raise_the_tier() -> None:
     assert_larger(fast["tech_tier_max"], slow["tech_tier_max"], "technology tier")
 
 
-def test_M08_military_tiers_only_under_loopholes_or_breach() -> None:
-    """M08/F06: a step to a military tier (≥ 2) is taken only while Russia's posture at the
-    start of that quarter is at least 'loopholes'."""
-    model, _ = ensemble(**{"russia.tech_control": 0.2, "russia.reputation_cost": 1.0})
+def test_M08_M19_tiers_need_loopholes_missiles_need_open_breach() -> None:
+    """M08/F06: a technology step is taken only while Russia's posture at the start of that
+    quarter is at least 'loopholes' (elements, covertly); M19: missile and nuclear tiers (≥ 3)
+    only with the regime set aside openly."""
+    model, _ = ensemble(**{"russia.tech_control": 0.1, "russia.reputation_cost": 0.2})
     tier = model.trajectory["tech_tier"]
     posture = model.trajectory["posture"]
     before = np.vstack([np.full((1, model.R), LOOPHOLES), posture[:-1]])  # forward start
     stepped_up = np.diff(np.vstack([np.zeros((1, model.R)), tier]), axis=0) > 0
-    military = stepped_up & (tier >= 2)
-    assert military.any()
-    assert (before[military] >= LOOPHOLES).all()
+    assert stepped_up.any() and (before[stepped_up] >= LOOPHOLES).all()
+    missile = stepped_up & (tier >= 3)
+    assert missile.any() and (before[missile] == OPEN_BREACH).all()
+    assert (stepped_up & (before == LOOPHOLES) & (tier == 2)).any()  # elements go over covertly
 
 
 def test_M18_tech_control_lowers_the_tier() -> None:
@@ -232,7 +248,14 @@ def test_M19_no_nuclear_tier_at_defaults() -> None:
     _, base = ensemble(n=10_000)
     assert (base["tech_tier_max"] >= 4).sum() <= 1
     _, free = ensemble(
-        n=1000, **{"russia.nuclear_taboo": 0.0, "russia.tech_control": 0.0, "russia.tech_rate": 1.0}
+        n=1000,
+        **{
+            "russia.nuclear_taboo": 0.0,
+            "russia.tech_control": 0.0,
+            "russia.tech_rate": 1.0,
+            "limits.reputation": False,
+            "world.ceasefire_hazard": 0.0,
+        },
     )
     assert (free["tech_tier_max"] == 4).mean() > 0.5
 
@@ -250,17 +273,28 @@ def test_M23_rok_shells_raise_technology_transfer() -> None:
 # --- relations, summits, signalling (M07, M21, M22, M24, F13) --------------------------------
 
 
-def test_M07_political_closeness_spills_into_defence_and_economy() -> None:
-    """M07: ideology-based (political) cooperation widens into defence and economy: the same
-    quarter's update lifts agreed defence and economic cooperation more when politics is close."""
-    agreed = {}
+def test_M07_political_closeness_spills_into_the_economy_and_the_treaty() -> None:
+    """M07: ideology-based (political) closeness widens into the economy (tourists follow the
+    political signal, M11) and into defence (a treaty follows summits of close partners, F02)."""
+    after = {}
     for political in (0.1, 0.95):
         model = RussiaDPRKModel(replicates=R, seed=SEED)
-        model.implemented["political"] = np.full(R, political)
-        model.update_relations()
-        agreed[political] = {d: model.agreed[d] for d in ("defence", "economic")}
-    for d in ("defence", "economic"):
-        assert_larger(agreed[0.95][d], agreed[0.1][d], f"agreed {d} cooperation")
+        model.cooperation["political"] = np.full(R, political)
+        model.step()
+        after[political] = model
+    assert_larger(after[0.95].tourism, after[0.1].tourism, "tourism")
+    assert_larger(
+        after[0.95].cooperation["economic"], after[0.1].cooperation["economic"], "economy"
+    )
+    replay_like = {}
+    for political in (0.1, 0.95):
+        model = RussiaDPRKModel(replicates=R, seed=SEED)
+        model.russia.defence_treaty[:] = False
+        model.summit[:] = True
+        model.cooperation["political"] = np.full(R, political)
+        model.step()
+        replay_like[political] = model.russia.defence_treaty
+    assert_larger(replay_like[0.95], replay_like[0.1], "treaty signed")
 
 
 def test_F13_M21_troops_raise_credibility() -> None:
@@ -350,19 +384,21 @@ def test_M13_F09_oil_above_un_cap_only_with_loopholes() -> None:
 
 
 def test_M14_links_grow_with_economic_cooperation() -> None:
-    """M14: transport and communication links are built as economic cooperation grows."""
-    _, tense = at("world.confrontation", 0.85)
-    _, detente = at("world.confrontation", 0.2)
-    assert_larger(tense["infrastructure_links"], detente["infrastructure_links"], "links")
+    """M14: transport and communication links are built as delivered economic cooperation grows
+    (here: more of it can be delivered without breaching anything, M10)."""
+    _, narrow = at("sanctions.permitted_share", 0.1)
+    _, wide = at("sanctions.permitted_share", 0.9)
+    assert_larger(wide["economic_medium"], narrow["economic_medium"], "economy")
+    assert_larger(wide["infrastructure_links"], narrow["infrastructure_links"], "links")
 
 
 def test_M16_cash_share_low_unless_open_breach() -> None:
-    """M16: barter dominates; cash grows only in quarters of open breach."""
+    """M16: barter dominates; cash grows only in quarters of open breach (banks open)."""
     model, _ = ensemble(**{"russia.reputation_cost": 0.2})
     cash, posture = model.trajectory["cash_share"], model.trajectory["posture"]
     breach = posture == OPEN_BREACH
     assert breach.any() and (~breach).any()
-    assert cash[~breach].max() <= 0.2 + 1e-6  # 0.1 base + 0.1 for all four links (M14)
+    assert cash[~breach].max() <= np.float32(model.p["russia.cash_base"]) * (1 + 1e-6)
     per_rep = np.where(breach, cash, np.nan)
     quiet = np.where(~breach, cash, np.nan)
     both = breach.any(axis=0) & (~breach).any(axis=0)
@@ -408,9 +444,9 @@ def test_article_conclusion_S2_more_often_than_S1(overrides: list[str]) -> None:
 
 
 def test_S1_dominates_under_the_documented_setting() -> None:
-    """docs/ODD.md 'When S1 dominates': a bold Russia (conf/russia/bold.yaml: low reputation cost
-    M17, loose technology control M18), a doubled stockpile (M15) and no ceasefire (M03)."""
-    params = _compose(["russia=bold", "stockpile.dprk=40", "world.ceasefire_hazard=0"])
+    """docs/ODD.md 'When S1 dominates': every limit the article names switched off
+    (conf/limits/none.yaml: M15, M16, M17, M18/M19, M20, M24) while the war goes on (M03)."""
+    params = _compose(["limits=none", "world.ceasefire_hazard=0"])
     shares = _shares(params)
     assert shares["S1"][1] > 0.5, shares
     assert shares["S1"][1] > shares["S2"][2], shares
