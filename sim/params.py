@@ -1,7 +1,7 @@
 """The single declaration of every model parameter.
 
 Each parameter is declared exactly once here — dotted Hydra key, default, type, allowed range,
-unit, meaning and the article ids it encodes (see ``../shared/ARTICLE.md``). The Hydra structured
+unit, meaning and the article ids it encodes (see ``docs/ARTICLE.md``). The Hydra structured
 config, the validation of user input, the ODD parameter table and the teaching app's sliders all
 read this list; nothing else may repeat a name, a range or a label.
 
