@@ -664,7 +664,7 @@ def terminal_table(cmp: Comparison) -> str:
 
 def write_outputs(cmp: Comparison, outdir: Path) -> tuple[Path, Path]:
     """Write compare.md and compare.html atomically into ``outdir``."""
-    from experiments.results import atomic_write
+    from contract.io import atomic_write
 
     md, page = to_markdown(cmp), to_html(cmp)
     md_path, html_path = outdir / "compare.md", outdir / "compare.html"

@@ -52,7 +52,7 @@ from matplotlib.figure import Figure
 
 from analysis import observations as O
 from analysis import odds
-from experiments.results import atomic_write, model_version, write_json
+from contract.io import atomic_write, model_version, write_json
 from sim.world import FORWARD_START, quarter_label
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,8 @@ import pyarrow.parquet as pq
 
 from analysis import observations as O
 from analysis.stats import proportion_ci
-from experiments.results import RUNS_FILE, SUMMARY_FILE, write_json
+from contract.files import RUNS_FILE, SUMMARY_FILE
+from contract.io import write_json
 from sim import params as P
 from sim.classifier import SCENARIOS
 
@@ -285,9 +287,11 @@ def main(argv: list[str] | None = None) -> int:
             raise O.ObservationError(f"--tolerance-scale={args.tolerance_scale} must be ≥ 0")
         spec = load_run(args.run_dir)
         record = O.read_record(args.record, spec.horizon)
+        started = time.perf_counter()
         odds = condition(
             spec, record, scale=args.tolerance_scale, min_ess=args.min_ess, budget=args.budget
         )
+        seconds = time.perf_counter() - started
     except O.ObservationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -295,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {too_few_message(odds, record, args.min_ess)}", file=sys.stderr)
         return 3
     print(format_odds(odds))
+    print(f"conditioned in {seconds:.1f} s (CPU {time.process_time():.1f} s for the whole command)")
     if args.out:
         payload = {
             **odds.as_dict(),
@@ -303,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             "seed": spec.seed,
             "horizon": spec.horizon,
             "run_dir": str(spec.path),
+            "seconds": round(seconds, 2),
         }
         write_json(args.out, payload)
     return 0

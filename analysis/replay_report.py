@@ -25,7 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from experiments.results import atomic_write  # noqa: E402
+from contract.files import REPLAY_FILE, REPLAY_QUARTERS_FILE  # noqa: E402
+from contract.io import atomic_write  # noqa: E402
 from sim import replay  # noqa: E402
 
 REPORT_FILE = "report.html"
@@ -41,8 +42,8 @@ def load(directory: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
     d = Path(directory)
     if not d.is_dir():
         raise ReportError(f"{d} is not a directory; expected a replay directory")
-    meta = d / "replay.json"
-    quarters = d / "replay_quarters.parquet"
+    meta = d / REPLAY_FILE
+    quarters = d / REPLAY_QUARTERS_FILE
     if not meta.exists() or not quarters.exists():
         raise ReportError(
             f"{d} is not a replay directory: it needs replay.json and replay_quarters.parquet "

@@ -27,10 +27,17 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from analysis.stats import SCENARIO_LABELS, proportion_ci
-from experiments.replay import REPLAY_FILE
-from experiments.results import QUANTILES_FILE, RUNS_FILE, SUMMARY_FILE
-from experiments.sweep import INDICATORS, SWEEP_JSON, SWEEP_PARQUET
+from analysis.stats import SCENARIO_LABELS, shares
+from contract.files import (
+    CELL_INDICATORS,
+    QUANTILES_FILE,
+    REPLAY_FILE,
+    RUNS_FILE,
+    SUMMARY_FILE,
+    SWEEP_JSON,
+    SWEEP_PARQUET,
+    cell_stat_columns,
+)
 from sim import params as P
 
 __all__ = [
@@ -45,10 +52,8 @@ __all__ = [
     "pool_cells",
 ]
 
-# The file names and cell indicators are those the writers declare (one source each).
+# The file names and cell indicators belong to the file contract (contract.files).
 SWEEP_FILE, SWEEP_META_FILE = SWEEP_PARQUET, SWEEP_JSON
-#: Per-replicate indicators whose cell means ``sweep.parquet`` carries as ``<name>_mean``.
-CELL_INDICATORS: tuple[str, ...] = INDICATORS
 
 EXPECTED = (
     "a run directory (summary.json + runs.parquet), a sweep directory (sweep.parquet) "
@@ -64,15 +69,6 @@ class NotAResultDir(ValueError):
         super().__init__(f"{path}: {reason}; expected {EXPECTED}")
 
 
-def cell_stat_columns() -> list[str]:
-    """Columns of a cell table that are statistics, not parameters."""
-    cols = ["job", "point", "n"]
-    for s in SCENARIO_LABELS:
-        cols += [f"{s}_count", f"{s}_share", f"{s}_ci_low", f"{s}_ci_high"]
-    cols += [f"{name}_mean" for name in CELL_INDICATORS]
-    return cols
-
-
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -81,16 +77,10 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _scenario_stats(counts: dict[str, int], n: int) -> dict[str, Any]:
+    cols = shares(counts, n)
     out: dict[str, Any] = {"n": int(n)}
-    for s in SCENARIO_LABELS:
-        c = int(counts.get(s, 0))
-        low, high = proportion_ci(c, n)
-        out |= {
-            f"{s}_count": c,
-            f"{s}_share": c / n if n else np.nan,
-            f"{s}_ci_low": float(low),
-            f"{s}_ci_high": float(high),
-        }
+    for name, value in cols.items():
+        out[name] = int(value) if name.endswith("_count") else float(value)
     return out
 
 
@@ -283,14 +273,13 @@ def load(path: str | Path) -> Run | Sweep | Replay:
 def _complete_cells(table: pd.DataFrame) -> pd.DataFrame:
     """Add share/interval columns that a cell table lacks (Wilson 95 %), keep the rest."""
     out = table  # freshly read: adding columns in place avoids a copy of a large design table
-    n = out["n"].to_numpy(dtype=float)
-    for s in SCENARIO_LABELS:
-        count = out[f"{s}_count"].to_numpy(dtype=float)
-        if f"{s}_share" not in out:
-            out[f"{s}_share"] = np.divide(count, n, out=np.full_like(n, np.nan), where=n > 0)
-        if f"{s}_ci_low" not in out or f"{s}_ci_high" not in out:
-            low, high = proportion_ci(count, n)
-            out[f"{s}_ci_low"], out[f"{s}_ci_high"] = low, high
+    wanted = [f"{s}_{k}" for s in SCENARIO_LABELS for k in ("share", "ci_low", "ci_high")]
+    if all(c in out for c in wanted):
+        return out
+    counts = {s: out[f"{s}_count"].to_numpy() for s in SCENARIO_LABELS}
+    for name, column in shares(counts, out["n"].to_numpy()).items():
+        if name not in out:
+            out[name] = column
     return out
 
 
@@ -322,11 +311,9 @@ def pool_cells(cells: pd.DataFrame, by: list[str], bins: int = 8) -> pd.DataFram
         grouped = keyed.groupby(by, sort=True, observed=True)[["n", *counts]].sum().reset_index()
     else:
         grouped = keyed[["n", *counts]].sum().to_frame().T
-    n = grouped["n"].to_numpy(dtype=float)
-    for s in SCENARIO_LABELS:
-        c = grouped[f"{s}_count"].to_numpy(dtype=float)
-        grouped[f"{s}_share"] = np.divide(c, n, out=np.full_like(n, np.nan), where=n > 0)
-        grouped[f"{s}_ci_low"], grouped[f"{s}_ci_high"] = proportion_ci(c, n)
+    counts = {s: grouped[f"{s}_count"].to_numpy() for s in SCENARIO_LABELS}
+    for name, column in shares(counts, grouped["n"].to_numpy()).items():
+        grouped[name] = column
     return grouped
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "newcombe_diff_ci",
     "proportion_ci",
     "scenario_table",
+    "shares",
     "two_proportion_pvalue",
 ]
 
@@ -212,11 +213,37 @@ def scenario_table(
     c = np.array([int(counts.get(label, 0)) for label in SCENARIO_LABELS], dtype=np.int64)
     if np.any(c < 0):
         raise ValueError("counts must be non-negative")
-    n = int(c.sum())
-    low, high = proportion_ci(c, np.full(c.shape, n), alpha=alpha, method=method)
-    share = c / n if n > 0 else np.full(c.shape, np.nan)
+    cols = shares(dict(zip(SCENARIO_LABELS, c, strict=True)), int(c.sum()), alpha, method)
     table = pd.DataFrame(
-        {"count": c, "share": share, "ci_low": low, "ci_high": high},
+        {
+            k: np.array([cols[f"{s}_{k}"] for s in SCENARIO_LABELS], dtype=float)
+            for k in ("count", "share", "ci_low", "ci_high")
+        },
         index=pd.Index(list(SCENARIO_LABELS), name="scenario"),
     )
+    table["count"] = table["count"].astype(np.int64)
     return table
+
+
+def shares(
+    counts: Mapping[str, ArrayLike],
+    n: ArrayLike,
+    alpha: float = 0.05,
+    method: Literal["wilson", "jeffreys"] = "wilson",
+) -> dict[str, np.ndarray]:
+    """Scenario counts → ``{S}_count``, ``{S}_share``, ``{S}_ci_low``, ``{S}_ci_high`` columns.
+
+    The one place where counts become shares and intervals (runs, cells, pooled tables). ``counts``
+    maps each scenario to a count or an array of counts (one per cell), ``n`` is the matching
+    number of runs; a share with ``n = 0`` is NaN. Scenarios missing from ``counts`` count 0.
+    """
+    n_arr = np.asarray(n, dtype=float)
+    out: dict[str, np.ndarray] = {}
+    for s in SCENARIO_LABELS:
+        c = np.asarray(counts.get(s, 0), dtype=float)
+        low, high = proportion_ci(c, n_arr, alpha=alpha, method=method)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(n_arr > 0, c / np.where(n_arr > 0, n_arr, 1.0), np.nan)
+        out[f"{s}_count"] = c.astype(np.int64)
+        out[f"{s}_share"], out[f"{s}_ci_low"], out[f"{s}_ci_high"] = share, low, high
+    return out

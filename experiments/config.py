@@ -69,6 +69,8 @@ def schema() -> type:
     fields.append(("output", OutputConfig, dataclasses.field(default_factory=OutputConfig)))
     fields.append(("design", DesignConfig, dataclasses.field(default_factory=DesignConfig)))
     fields.append(("experiment_name", str, dataclasses.field(default="default")))
+    # discard=true: a sweep may take over a folder that holds another sweep (experiments.sweep)
+    fields.append(("discard", bool, dataclasses.field(default=False)))
     return dataclasses.make_dataclass("RunConfig", fields)
 
 
@@ -127,11 +129,19 @@ def check_override_values(overrides: Iterable[str]) -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
-    known_top = set(P.RUN_KEYS) | {"experiment_name"}
+    known_top = set(P.RUN_KEYS) | {"experiment_name", "discard"}
     for override in parser.parse_overrides(list(overrides)):
         key = override.key_or_group
+        if not key:
+            raise P.ParameterError(
+                f"{override.input_line!r} has no key before '=': expected key=value"
+            )
         if override.is_hydra_override() or key.startswith("hydra") or override.package:
             continue
+        if override.is_delete() and (key in known_top or key in P.BY_KEY or "." in key):
+            raise P.ParameterError(
+                f"~{key}: a run key or parameter cannot be deleted; set a value instead ({key}=...)"
+            )
         if key in known_top or ("." in key and key.split(".")[0] in ("output", "design")):
             values = list(override.sweep_iterator()) if override.is_sweep_override() else []
             if key in P.RUN_KEYS:
@@ -143,8 +153,13 @@ def check_override_values(overrides: Iterable[str]) -> None:
                         )
             continue
         if key == "experiment" or (CONF_DIR / key).is_dir():  # a group choice: sanctions=strict
-            values = list(override.sweep_iterator()) if override.is_sweep_override() else []
-            for v in values or [override.value()]:
+            values = sweep_values(override)
+            if not values:
+                raise P.ParameterError(
+                    f"{override.input_line!r} selects no preset: allowed are "
+                    + ", ".join(group_options(key))
+                )
+            for v in values:
                 _check_group_option(key, v)
             continue
         if key not in P.BY_KEY:
@@ -172,14 +187,103 @@ def _check_group_option(group: str, value: Any) -> None:
         )
 
 
+def _parse_error(text: str, error: Exception) -> str:
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    detail = next((ln for ln in lines if not ln.startswith(("Error parsing", "See "))), "")
+    if "LexerNoViableAlt" in detail:
+        detail = "a space or a character the grammar does not allow (quote the value: key='...')"
+    return (
+        f"cannot parse the override {text!r}: {detail or 'invalid syntax'}; expected key=value, "
+        "a sweep key=a,b,c, or a quoted value (https://hydra.cc/docs/advanced/override_grammar/basic)"
+    )
+
+
+def _hydra_error(error: Exception) -> str:
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    keep = [ln for ln in lines if not ln.startswith(("full_key:", "object_type", "See "))]
+    text = "; ".join(keep[:2]) or type(error).__name__
+    return text.split("Config search path")[0].strip()
+
+
+def sweep_values(override: Any) -> list[Any]:
+    """The values of a sweep override; a ``glob(...)`` over a config group lists its presets."""
+    from hydra.core.override_parser.types import Glob
+
+    value = override.value()
+    if isinstance(value, Glob):
+        return list(value.filter(group_options(override.key_or_group)))
+    if override.is_sweep_override():
+        return list(override.sweep_string_iterator())
+    return [override.value()]
+
+
+def _single(override: Any, value: str) -> str:
+    return f"{override.get_key_element()}={value}"
+
+
 def preflight(argv: Iterable[str]) -> None:
-    """Check command-line overrides before Hydra runs; exit 1 with one message if one is bad."""
-    overrides = [a for a in argv if not a.startswith("-") and "=" in a]
+    """Check the command line before Hydra runs; exit 2 with one line if anything is wrong.
+
+    Parses every override (Hydra's grammar), checks each value against ``sim.params`` and the
+    config groups, then composes the config through Hydra's compose API — once, and once more for
+    every value of a swept config group — and validates it, so that a parse or composition error
+    never reaches Hydra (which would print a traceback and may leave ``.hydra/`` behind).
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from contract.cli import EXPECTED, fail
+
+    hydra_parser = get_args_parser()
+    hydra_parser.error = lambda message: fail(f"{message} (python -m experiments.run --help)")
+    args = hydra_parser.parse_args(list(argv))
+    if args.help or args.hydra_help or args.info or args.cfg or args.shell_completion:
+        return  # Hydra's own help and inspection flags
+    parser = OverridesParser.create()
+    parsed = []
+    for text in args.overrides:
+        try:
+            parsed += parser.parse_overrides([text])
+        except Exception as error:  # Hydra's OverrideParseException and grammar errors
+            fail(_parse_error(text, error))
     try:
-        check_override_values(overrides)
-    except P.ParameterError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
+        if not args.multirun:
+            for o in parsed:
+                if o.is_sweep_override():
+                    raise P.ParameterError(
+                        f"{o.input_line!r} is a sweep: add -m to run one job per value"
+                    )
+        check_override_values(args.overrides)
+        variants = [[]]  # the overrides with every sweep at its first value, then the others
+        firsts: list[str] = []
+        for o in parsed:
+            if not o.is_sweep_override():
+                firsts.append(o.input_line or "")
+                continue
+            values = sweep_values(o)
+            if not values:
+                raise P.ParameterError(f"{o.input_line!r} sweeps over no value")
+            firsts.append(_single(o, values[0]))
+            if "." not in o.key_or_group and not o.key_or_group.startswith("hydra"):
+                variants += [[_single(o, v)] for v in values[1:]]  # a config group
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            for extra in variants:
+                cfg = compose("config", overrides=[*firsts, *extra], return_hydra_config=True)
+                _check_composed(cfg)
+    except EXPECTED as error:
+        fail(error)
+    except Exception as error:  # Hydra's and OmegaConf's composition errors
+        fail(_hydra_error(error))
+
+
+def _check_composed(cfg: DictConfig) -> None:
+    from experiments import design
+
+    validate(cfg)
+    plan = design.from_config(cfg, int(cfg.seed))
+    if plan is not None:
+        plan.chunk_range(int(cfg.design.chunk))
 
 
 def config_hash(params: dict[str, Any], seed: int, replicates: int, horizon: int) -> str:
@@ -190,3 +294,70 @@ def config_hash(params: dict[str, Any], seed: int, replicates: int, horizon: int
         default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+#: Bytes on disk per replicate of runs.parquet and per-replicate peak memory of a batch, and the
+#: single-core speed, measured as docs/SWEEPS.md shows ("Memory bounds"); used for estimates.
+DISK_BYTES_PER_REPLICATE = 160
+RUNS_PER_SECOND = 20_000
+ESTIMATE_FROM = 1_000_000  # print the estimate for outputs of at least this many replicates
+
+
+def planned_replicates(cfg: DictConfig, cells: int, overrides: Iterable[str] = ()) -> int:
+    """Replicates a run or sweep will write (the largest swept ``replicates`` value per cell)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    d = cfg.design
+    if str(d.method) != "none":
+        from experiments import design
+
+        plan = design.from_config(cfg, int(cfg.seed))
+        return plan.size() * plan.replicates_per_point if plan else 0
+    per_cell = int(cfg.replicates)
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        if override.key_or_group == "replicates" and override.is_sweep_override():
+            per_cell = max(int(v) for v in override.sweep_iterator())
+        elif override.key_or_group == "replicates":
+            per_cell = int(override.value())
+    return per_cell * max(cells, 1)
+
+
+def check_output(
+    cfg: DictConfig, outdir: Path, cells: int, overrides: Iterable[str] = (), sweep: bool = False
+) -> None:
+    """Refuse an output folder that cannot be written or a run that would not fit on the disk.
+
+    For large runs (``ESTIMATE_FROM`` replicates and more) print the estimate of disk and time.
+    """
+    from contract.io import free_bytes, writable_dir_problem
+
+    key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
+    problem = writable_dir_problem(outdir)
+    if problem:
+        raise P.ParameterError(f"{key}={outdir}: {problem}; choose a folder you can write to")
+    total = planned_replicates(cfg, cells, overrides)
+    need = total * DISK_BYTES_PER_REPLICATE
+    free = free_bytes(outdir)
+    estimate = (
+        f"{total:,} replicates ≈ {_size(need)} in {key}, "
+        f"≈ {_duration(total / RUNS_PER_SECOND)} on one core at ~{RUNS_PER_SECOND:,} runs/s"
+    )
+    if need > free:
+        raise P.ParameterError(
+            f"replicates: {estimate} but only {_size(free)} are free there; "
+            "lower replicates or choose a folder on a larger disk"
+        )
+    if total >= ESTIMATE_FROM:
+        print(f"estimate: {estimate} (disk free: {_size(free)})", file=sys.stderr)
+
+
+def _size(n: float) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e9 else f"{n / 1e6:,.1f} MB"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:,.1f} h"

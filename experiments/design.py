@@ -168,17 +168,22 @@ def evaluate_chunk(
     batch_size: int = 100_000,
     quantiles: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Run one chunk as one ensemble (in ``batch_size`` batches); rows gain a ``point`` column."""
+    """Run one chunk in memory (in ``batch_size`` batches); rows start with a ``point`` column.
+
+    For tests and notebooks; ``experiments.run`` streams a chunk to its files instead.
+    """
     from experiments import runner
 
     params, replicate, point = chunk_inputs(design, chunk, base)
-    rows, fan = runner.run_point(
+    frames: list[pd.DataFrame] = []
+    out = runner.stream_point(
         params,
         seed=design.seed,
         replicates=replicate,
         horizon=horizon,
         batch_size=batch_size,
         quantiles=quantiles,
+        points=point,
+        sink=frames.append,
     )
-    rows.insert(0, "point", point)
-    return rows, fan
+    return pd.concat(frames, ignore_index=True), out.fan

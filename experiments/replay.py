@@ -23,7 +23,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -35,15 +34,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments import results
+from contract.cli import OneLineParser, UsageError, run
+from contract.files import REPLAY_FILE, RUNS_FILE
+from contract.files import REPLAY_QUARTERS_FILE as QUARTERS_FILE
+from contract.io import model_version, versions, writable_dir_problem, write_json, write_parquet
 from sim import params as P
 from sim import replay
 from sim.world import ReplayWorld
 
-REPLAY_FILE, QUARTERS_FILE, RUNS_FILE = "replay.json", "replay_quarters.parquet", "runs.parquet"
+MAX_REPLICATES = 200_000
 
 
-class ReplayError(ValueError):
+class ReplayError(UsageError):
     """Bad input to the replay command."""
 
 
@@ -96,8 +98,8 @@ def build(
     payload = {
         "kind": "replay",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model_version": results.model_version(),
-        "versions": results.versions(),
+        "model_version": model_version(),
+        "versions": versions(),
         "seed": int(seed),
         "replicates": int(replicates),
         "counterfactual": counterfactual,
@@ -122,6 +124,7 @@ def write(
 ) -> None:
     """Write the three files into a temporary sibling directory, then rename it to ``outdir``."""
     outdir = outdir.resolve()
+    check_out(outdir)
     if outdir.exists() and not outdir.is_dir():
         raise ReplayError(f"--out {outdir} exists and is not a directory")
     if outdir.is_dir() and any(outdir.iterdir()) and not (outdir / REPLAY_FILE).exists():
@@ -136,9 +139,9 @@ def write(
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run directory is not
     try:
         meta = {k: payload[k] for k in ("model_version", "seed", "replicates", "counterfactual")}
-        results.write_parquet(tmp / QUARTERS_FILE, quarters, meta)
-        results.write_parquet(tmp / RUNS_FILE, rows, meta)
-        results.write_json(tmp / REPLAY_FILE, payload)  # last: its presence marks completeness
+        write_parquet(tmp / QUARTERS_FILE, quarters, meta)
+        write_parquet(tmp / RUNS_FILE, rows, meta)
+        write_json(tmp / REPLAY_FILE, payload)  # last: its presence marks completeness
         if outdir.exists():
             old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
             os.replace(outdir, old)
@@ -151,18 +154,30 @@ def write(
         raise
 
 
+def check_out(outdir: Path) -> None:
+    """Refuse an output directory that cannot be written (before the replay runs)."""
+    problem = writable_dir_problem(outdir.parent)
+    if problem:
+        raise ReplayError(f"--out {outdir}: {problem}; choose a directory you can write to")
+    if outdir.exists() and not outdir.is_dir():
+        raise ReplayError(f"--out {outdir} exists and is not a directory")
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    if not 1 <= value <= MAX_REPLICATES:
+        raise argparse.ArgumentTypeError(
+            f"{value} is out of range: expected 1 to {MAX_REPLICATES:,} (the replay holds every "
+            "replicate's 99 quarters in memory)"
+        )
     return value
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m experiments.replay",
         description="Replay 2000Q1–2024Q3 and check the article's patterns P1–P6.",
     )
@@ -180,15 +195,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the replay command; bad input raises ``ReplayError`` (one line through ``contract.cli``)."""
     args = parser().parse_args(argv)
     out = args.out or Path("outputs", "replay", datetime.now().strftime("%Y-%m-%d_%H-%M-%S"))
-    try:
-        values = parse_overrides(args.overrides)
-        payload, quarters, rows = build(args.replicates, args.seed, args.counterfactual, values)
-        write(out, payload, quarters, rows)
-    except ReplayError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if not 0 <= args.seed <= P.MAX_SEED:
+        raise ReplayError(f"--seed {args.seed} is out of range: expected an integer in [0, 2**63)")
+    values = parse_overrides(args.overrides)
+    check_out(out.resolve())
+    payload, quarters, rows = build(args.replicates, args.seed, args.counterfactual, values)
+    write(out, payload, quarters, rows)
     world = args.counterfactual or "factual"
     print(f"replay {world}: {args.replicates} replicates, seed {args.seed}")
     for v in [*payload["patterns"], payload["counterfactual_check"]]:
@@ -200,4 +215,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     np.seterr(all="ignore")
-    sys.exit(main())
+    run(main)

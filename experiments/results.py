@@ -1,112 +1,52 @@
-"""Writing a run's files atomically, with provenance (CONTRACT.md: runs.parquet, summary.json).
+"""A run's files: ``summary.json`` from the scenario counts, the terminal table, re-exports.
 
-Every file is written to a temporary name in the same directory and renamed into place, so a
-crash never leaves a half-written result that looks complete. ``summary.json`` records the config
-hash, the model version (package version and git commit when available), the seed and the
-versions of mesa, numpy and hydra-core; the same provenance is stored in the Parquet metadata.
+The file names and the writing itself (atomic, with provenance) belong to the results layer
+``contract`` (``contract.files``, ``contract.io``); they are re-exported here for the callers that
+write a run directory by hand (tests, the example notebook).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import tempfile
-from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from analysis.stats import scenario_table
-from sim import __version__
+from contract.files import QUANTILES_FILE, RUNS_FILE, SUMMARY_FILE
+from contract.io import (
+    atomic_write,
+    model_version,
+    provenance,
+    versions,
+    write_json,
+    write_parquet,
+)
 from sim.classifier import SCENARIOS
 
-RUNS_FILE, SUMMARY_FILE, QUANTILES_FILE = "runs.parquet", "summary.json", "quantiles.parquet"
+__all__ = [
+    "QUANTILES_FILE",
+    "RUNS_FILE",
+    "SUMMARY_FILE",
+    "atomic_write",
+    "format_table",
+    "model_version",
+    "provenance",
+    "summarise",
+    "summary_of_counts",
+    "versions",
+    "write_json",
+    "write_parquet",
+    "write_run",
+]
 
 
-def model_version() -> str:
-    """Package version plus the git commit of the source tree when there is one."""
-    root = Path(__file__).resolve().parents[1]
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, timeout=5
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short=12", "HEAD")
-        # Edited tracked files make results that the commit alone does not reproduce.
-        dirty = bool(commit) and bool(git("status", "--porcelain", "--untracked-files=no"))
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "", False
-    if not commit:
-        return __version__
-    return f"{__version__}+g{commit}" + (".dirty" if dirty else "")
-
-
-def versions() -> dict[str, str]:
-    out = {}
-    for dist in ("mesa", "numpy", "hydra-core", "pyarrow"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "absent"
-    return out
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` for a temporary file next to ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_parquet(path: Path, frame: pd.DataFrame, meta: dict[str, Any] | None = None) -> None:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    if meta:
-        existing = table.schema.metadata or {}
-        table = table.replace_schema_metadata(
-            {**existing, b"rudprk": json.dumps(meta, sort_keys=True, default=str).encode()}
-        )
-    # Dictionary encoding only pays for the label column; off elsewhere it writes ~40 % faster.
-    dictionary = [c for c in ("scenario",) if c in table.column_names]
-    atomic_write(path, lambda tmp: pq.write_table(table, tmp, use_dictionary=dictionary))
-
-
-def write_json(path: Path, payload: dict[str, Any]) -> None:
-    text = json.dumps(payload, indent=2, sort_keys=False, default=_jsonable)
-    atomic_write(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def summarise(labels: np.ndarray) -> dict[str, Any]:
+def summary_of_counts(counts: dict[str, int]) -> dict[str, Any]:
     """``{"n", "scenarios": {S: {count, share, ci_low, ci_high}}}`` with Wilson 95 % intervals."""
-    counts = {s: int(np.count_nonzero(labels == s)) for s in SCENARIOS}
     table = scenario_table(counts)
     return {
-        "n": int(len(labels)),
+        "n": int(table["count"].sum()),
         "scenarios": {
             s: {k: (int(v) if k == "count" else float(v)) for k, v in table.loc[s].items()}
             for s in SCENARIOS
@@ -114,13 +54,9 @@ def summarise(labels: np.ndarray) -> dict[str, Any]:
     }
 
 
-def provenance(config_hash: str, seed: int) -> dict[str, Any]:
-    return {
-        "config_hash": config_hash,
-        "model_version": model_version(),
-        "seed": int(seed),
-        "versions": versions(),
-    }
+def summarise(labels: np.ndarray) -> dict[str, Any]:
+    """The summary of an array of scenario labels (see :func:`summary_of_counts`)."""
+    return summary_of_counts({s: int(np.count_nonzero(labels == s)) for s in SCENARIOS})
 
 
 def write_run(
@@ -132,7 +68,7 @@ def write_run(
 ) -> dict[str, Any]:
     """Write runs.parquet, quantiles.parquet (if any) and, last, summary.json; return the summary.
 
-    summary.json is written last: its presence marks a complete run.
+    For rows held in memory (tests, notebooks); ``experiments.run`` streams its rows instead.
     """
     summary = {**summarise(rows["scenario"].to_numpy()), **meta, **(extra or {})}
     write_parquet(outdir / RUNS_FILE, rows, meta)

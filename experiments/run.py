@@ -1,14 +1,17 @@
 """Hydra entry point: ``python -m experiments.run [overrides]`` (one point) or ``-m`` (a sweep).
 
-compose config → validate against ``sim.params`` → run the replicates as ensemble models →
-write ``runs.parquet``, ``quantiles.parquet`` and ``summary.json`` into the Hydra output
-directory (atomically) → print the scenario table. Multirun aggregation happens in the callback
-``experiments.callbacks.SweepCallback`` when the sweep ends.
+compose config → validate against ``sim.params`` → run the replicates as ensemble models in
+batches, streaming each batch into ``runs.parquet`` → write ``quantiles.parquet``,
+``summary.json``, ``points.parquet`` and, in a sweep, ``done.json`` into the Hydra output
+directory (each atomically) → print the scenario table. Multirun aggregation happens in the
+callback ``experiments.callbacks.SweepCallback`` when the sweep ends.
 
-In a multirun a job first checks its directory: a complete result with the same fingerprint is
-reused (resume after a crash), anything partial is redone, and an error is recorded in
-``error.json`` instead of stopping the sweep (``experiments.sweep``). When ``design.method`` is not
-``none`` the job evaluates one chunk of a sampled design (``experiments.design``).
+In a multirun a job first checks its directory: a complete result with the same fingerprint,
+model version, sweep identity and file hashes is reused (resume after a crash), anything else is
+redone with the reason, and an error is recorded in ``error.json`` instead of stopping the sweep
+(``experiments.jobs``). When ``design.method`` is not ``none`` the job evaluates one chunk of a
+sampled design (``experiments.design``). Every expected error before the run starts is one line
+(``experiments.config.preflight``, ``contract.cli``).
 """
 
 from __future__ import annotations
@@ -16,82 +19,90 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from experiments import config, design, results, runner, sweep
+from contract import files as F
+from contract.io import ParquetStream, model_version, provenance, write_json, write_parquet
+from experiments import config, design, jobs, results, runner, sweep, watchdog
 from sim.world import FORWARD_START
 
 config.register()
 
+Inputs = tuple[dict[str, Any], Any, Any]  # (parameters, replicate ids or count, design points)
 
-def run(cfg: DictConfig, outdir: Path, resume: bool = False) -> dict:
+
+def describe(cfg: DictConfig) -> tuple[str, int, dict[str, Any], Callable[[], Inputs]]:
+    """(fingerprint, seed, summary fields, inputs) of the composed config; inputs made lazily.
+
+    The fingerprint is the config hash of a point, or the design's hash and the chunk.
+    """
+    params, seed, replicates, horizon = config.run_settings(cfg)
+    plan = design.from_config(cfg, seed)
+    extra: dict[str, Any] = {
+        "experiment": str(cfg.get("experiment_name", "default")),
+        "horizon": horizon,
+        "start_quarter": FORWARD_START,
+    }
+    if plan is None:
+        extra |= {"replicates": replicates, "parameters": params}
+        fingerprint = config.config_hash(params, seed, replicates, horizon)
+        return fingerprint, seed, extra, lambda: (params, replicates, None)
+    chunk = int(cfg.design.chunk)
+    start, stop = plan.chunk_range(chunk)
+    extra["replicates"] = (stop - start) * plan.replicates_per_point
+    extra["parameters"] = {k: v for k, v in params.items() if k not in plan.parameters}
+    design_hash = plan.fingerprint(params, horizon)
+    extra["design"] = {**plan.describe(), "hash": design_hash, "chunk": chunk}
+    extra["design"] |= {"start": start, "stop": stop}
+    fingerprint = f"{design_hash}-{chunk}of{plan.chunks}"
+    return fingerprint, plan.seed, extra, lambda: design.chunk_inputs(plan, chunk, params)
+
+
+def run(
+    cfg: DictConfig, outdir: Path, resume: bool = False, identity: str | None = None
+) -> dict[str, Any]:
     """Run the composed config and write its files into ``outdir``; return the summary.
 
     With ``resume``, a complete matching result already in ``outdir`` is returned as it is.
     """
-    params, seed, replicates, horizon = config.run_settings(cfg)
-    plan = design.from_config(cfg, seed)
-    chunk = int(cfg.design.chunk)
-    if plan is None:
-        fingerprint = config.config_hash(params, seed, replicates, horizon)
-    else:
-        plan.chunk_range(chunk)  # checks design.chunk before anything runs
-        fingerprint = f"{plan.fingerprint(params, horizon)}-{chunk}of{plan.chunks}"
+    fingerprint, seed, extra, inputs = describe(cfg)
+    reason = None
     if resume:
-        complete, _ = sweep.check_complete(outdir, fingerprint, results.model_version())
+        complete, reason = jobs.check_complete(outdir, fingerprint, model_version(), identity)
         if complete:
-            summary = json.loads((outdir / results.SUMMARY_FILE).read_text())
+            summary = json.loads((outdir / F.SUMMARY_FILE).read_text())
             return {**summary, "reused": True}
-    previous = sweep.clear_job(outdir)
+    previous = jobs.clear_job(outdir, reason)
+    params, replicates, points = inputs()
+    meta = provenance(fingerprint, seed)
     started = time.perf_counter()
-    if plan is None:
-        rows, fan = runner.run_point(
+    with ParquetStream(outdir / F.RUNS_FILE, meta) as runs:
+        out = runner.stream_point(
             params,
             seed=seed,
             replicates=replicates,
-            horizon=horizon,
+            horizon=int(extra["horizon"]),
             batch_size=int(cfg.output.batch_size),
             quantiles=bool(cfg.output.quantiles),
+            points=points,
+            sink=runs.write,
         )
-    else:
-        rows, fan = design.evaluate_chunk(
-            plan,
-            chunk,
-            params,
-            horizon=horizon,
-            batch_size=int(cfg.output.batch_size),
-            quantiles=bool(cfg.output.quantiles),
-        )
-        replicates = len(rows)
+        runs.close()
     elapsed = time.perf_counter() - started
-    meta = results.provenance(fingerprint, seed)
-    extra = {
-        "experiment": str(cfg.get("experiment_name", "default")),
-        "replicates": replicates,
-        "horizon": horizon,
-        "start_quarter": FORWARD_START,
-        "parameters": params,
-        "runs_per_second": round(replicates / max(elapsed, 1e-9), 1),
-    }
-    if plan is not None:
-        start, stop = plan.chunk_range(chunk)
-        extra["design"] = {
-            **plan.describe(),
-            "hash": plan.fingerprint(params, horizon),
-            "chunk": chunk,
-            "start": start,
-            "stop": stop,
-        }
-        extra["parameters"] = {k: v for k, v in params.items() if k not in plan.parameters}
-    summary = results.write_run(outdir, rows, fan, meta, extra)
-    points = sweep.point_rows(rows)
-    results.write_parquet(outdir / sweep.POINTS_FILE, points, meta)
-    sweep.mark_done(outdir, fingerprint, summary, previous)
+    summary = {**results.summary_of_counts(out.counts), **meta, **extra}
+    summary["runs_per_second"] = round(out.n / max(elapsed, 1e-9), 1)
+    if out.fan is not None:
+        write_parquet(outdir / F.QUANTILES_FILE, out.fan, meta)
+    write_json(outdir / F.SUMMARY_FILE, summary)
+    write_parquet(outdir / F.POINTS_FILE, out.points, meta)
+    jobs.mark_done(outdir, fingerprint, summary, previous, identity)
     return summary
 
 
@@ -104,12 +115,14 @@ def main(cfg: DictConfig) -> None:
         print(results.format_table(summary))
         print(f"outputs: {outdir}")
         return
+    watchdog.guard()  # a worker process stops when the sweep's driver is gone
     job = int(hydra_cfg.job.num)
     overrides = list(hydra_cfg.overrides.task)
+    ident = sweep.read_identity(Path(hydra_cfg.sweep.dir))
     try:
-        summary = run(cfg, outdir, resume=True)
+        summary = run(cfg, outdir, resume=True, identity=ident["id"] if ident else None)
     except Exception as error:  # one failing cell must not stop the sweep (issue 3)
-        sweep.record_failure(outdir, job, overrides, error)
+        jobs.record_failure(outdir, job, overrides, error)
         print(f"error: job {job} [{' '.join(overrides)}] failed: {error}", file=sys.stderr)
         return
     shares = "  ".join(f"{s} {r['share']:.1%}" for s, r in summary["scenarios"].items())

@@ -1,26 +1,110 @@
 """Run one parameter point (or one chunk of a design) as ensemble models, in bounded batches.
 
 Replicates are run ``batch_size`` at a time; because random numbers depend only on
-(seed, replicate, step, draw), the batch size never changes a result. Returns one row per
-replicate (parameters, seed, scenario, indicators) and per-quarter quantiles of the key
-indicators by scenario (for the fan charts), so trajectories never need to be stored.
+(seed, replicate, step, draw), the batch size never changes a result. :func:`stream_point` hands
+each batch's rows (one per replicate: parameters, seed, scenario, indicators) to a sink — in
+``experiments.run`` a Parquet writer — and keeps only running totals: scenario counts and
+indicator sums per point (``experiments.jobs.PointSums``) and a bounded trajectory sample for the
+fan charts. Memory is therefore bounded by the batch whatever the number of replicates.
+
+Fan-chart quantiles (``quantiles.parquet``) are exact quantiles of a fixed sample: the first
+``fan_sample(horizon)`` replicates in replicate order (50,000 at the 40-quarter horizon; fewer for
+longer horizons so that the sample holds at most 2,000,000 values per indicator). The sample is the
+same whatever ``replicates`` and ``batch_size`` are, so replicate k contributes identically.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from contract.files import FAN_INDICATORS, QUANTILES, quantile_column
+from experiments.jobs import PointSums
 from sim import params as P
 from sim.classifier import SCENARIOS, classify
 from sim.model import TRACKED, RussiaDPRKModel
+from sim.world import quarter_label
 
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-FAN_REPLICATES = 50_000  # fan-chart quantiles use the first 50,000 replicates (bounded memory)
-FAN_INDICATORS = ("defence", "economic", "technology", "munitions", "oil", "tourism", "posture")
+FAN_VALUES = 2_000_000  # trajectory values per indicator kept for the fan-chart quantiles
+
+
+def fan_sample(horizon: int) -> int:
+    """Replicates whose trajectories make the fan-chart quantiles (50,000 at 40 quarters)."""
+    return max(1, FAN_VALUES // horizon)
+
+
+@dataclass
+class Streamed:
+    """What a streamed point or chunk leaves behind: counts, per-point rows, fan quantiles."""
+
+    n: int
+    counts: dict[str, int]
+    points: pd.DataFrame
+    fan: pd.DataFrame | None
+
+
+def _batches(replicates: int | np.ndarray, batch_size: int) -> Any:
+    if np.isscalar(replicates):
+        total = int(replicates)  # type: ignore[arg-type]
+        for start in range(0, total, batch_size):
+            yield start, np.arange(start, min(start + batch_size, total), dtype=np.int64)
+    else:
+        ids = np.asarray(replicates)
+        for start in range(0, ids.size, batch_size):
+            yield start, ids[start : start + batch_size]
+
+
+def stream_point(
+    params: Mapping[str, Any],
+    *,
+    seed: int,
+    replicates: int | np.ndarray,
+    horizon: int,
+    batch_size: int = 100_000,
+    quantiles: bool = True,
+    points: np.ndarray | None = None,
+    sink: Callable[[pd.DataFrame], None] | None = None,
+) -> Streamed:
+    """Run the replicates batch by batch, handing each batch's rows to ``sink``.
+
+    ``params`` values may be arrays with one value per replicate (a design chunk); then
+    ``replicates`` is the matching array of replicate ids and ``points`` the design point of each
+    (a ``point`` column first in the rows).
+    """
+    sums = PointSums()
+    counts = dict.fromkeys(SCENARIOS, 0)
+    fan_parts: list[dict[str, Any]] = []
+    keep, kept, n, start_quarter = fan_sample(horizon), 0, 0, ""
+    for start, batch in _batches(replicates, batch_size):
+        stop = start + batch.size
+        batch_params = {
+            k: (v[start:stop] if isinstance(v, np.ndarray) else v) for k, v in params.items()
+        }
+        model = RussiaDPRKModel(batch_params, replicates=batch, seed=seed, horizon=horizon).run()
+        result = classify(model)
+        rows = _rows(model, result)
+        if points is not None:
+            rows.insert(0, "point", points[start:stop])
+        sums.add(rows)
+        for s in SCENARIOS:
+            counts[s] += int(np.count_nonzero(result["scenario"] == s))
+        n += batch.size
+        if quantiles and kept < keep:
+            take = min(keep - kept, batch.size)
+            fan_parts.append(_trajectory_sample(model, result["scenario"], take))
+            kept += take
+        start_quarter = model.start_quarter
+        del model, result
+        gc.collect()  # the model's agents refer back to it: free the batch before the next one
+        if sink is not None:
+            sink(rows)
+    fan = _quantiles(fan_parts, horizon, start_quarter) if quantiles and fan_parts else None
+    return Streamed(n=n, counts=counts, points=sums.frame(), fan=fan)
 
 
 def run_point(
@@ -31,33 +115,22 @@ def run_point(
     horizon: int,
     batch_size: int = 100_000,
     quantiles: bool = True,
-    progress: Callable[[int], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Run the replicates of one point; return (rows, per-quarter quantiles or None).
+    """Run the replicates of one point and keep every row in memory: (rows, quantiles or None).
 
-    ``params`` values may be arrays with one value per replicate (a design chunk); then
-    ``replicates`` must be the matching array of replicate ids.
+    For small ensembles (exercises, tests, notebooks); ``experiments.run`` streams instead.
     """
-    ids = np.arange(replicates) if np.isscalar(replicates) else np.asarray(replicates)
-    frames, fan_parts, kept = [], [], 0
-    for start in range(0, ids.size, batch_size):
-        batch = ids[start : start + batch_size]
-        batch_params = {
-            k: (v[start : start + batch_size] if isinstance(v, np.ndarray) else v)
-            for k, v in params.items()
-        }
-        model = RussiaDPRKModel(batch_params, replicates=batch, seed=seed, horizon=horizon).run()
-        result = classify(model)
-        frames.append(_rows(model, result))
-        if quantiles and kept < FAN_REPLICATES:
-            take = min(FAN_REPLICATES - kept, batch.size)
-            fan_parts.append(_trajectory_sample(model, result["scenario"], take))
-            kept += take
-        if progress:
-            progress(batch.size)
-    rows = pd.concat(frames, ignore_index=True)
-    fan = _quantiles(fan_parts, horizon, model.start_quarter) if quantiles else None
-    return rows, fan
+    frames: list[pd.DataFrame] = []
+    out = stream_point(
+        params,
+        seed=seed,
+        replicates=replicates,
+        horizon=horizon,
+        batch_size=batch_size,
+        quantiles=quantiles,
+        sink=frames.append,
+    )
+    return pd.concat(frames, ignore_index=True), out.fan
 
 
 def _rows(model: RussiaDPRKModel, result: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -79,13 +152,11 @@ def _rows(model: RussiaDPRKModel, result: dict[str, np.ndarray]) -> pd.DataFrame
 def _trajectory_sample(model: RussiaDPRKModel, labels: np.ndarray, take: int) -> dict[str, Any]:
     assert model.trajectory is not None
     traj = {k: model.trajectory[k][:, :take].copy() for k in FAN_INDICATORS}
-    return {"labels": labels[:take], "traj": traj}
+    return {"labels": labels[:take].copy(), "traj": traj}
 
 
 def _quantiles(parts: list[dict[str, Any]], horizon: int, start: str) -> pd.DataFrame:
     """Per-quarter quantiles of each fan indicator, for all runs and for each scenario."""
-    from sim.world import quarter_label
-
     labels = np.concatenate([p["labels"] for p in parts])
     records = []
     for indicator in FAN_INDICATORS:
@@ -103,10 +174,7 @@ def _quantiles(parts: list[dict[str, Any]], horizon: int, start: str) -> pd.Data
                         "quarter": t + 1,
                         "label": quarter_label(start, t + 1),
                         "n": int(cols.shape[1]),
-                        **{
-                            f"q{int(round(qq * 100)):02d}": float(q[i, t])
-                            for i, qq in enumerate(QUANTILES)
-                        },
+                        **{quantile_column(qq): float(q[i, t]) for i, qq in enumerate(QUANTILES)},
                     }
                 )
     return pd.DataFrame.from_records(records)

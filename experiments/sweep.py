@@ -1,178 +1,77 @@
-"""Sweep bookkeeping: per-job completion markers, resume checks, progress and aggregation.
+"""A sweep folder: its identity, the expected cells, and the aggregation of its jobs.
 
-Every job (grid cell or design chunk) writes, after CONTRACT.md's ``runs.parquet``,
-``quantiles.parquet`` and ``summary.json``, a small ``points.parquet`` (one row per parameter
-point: its resolved parameters, scenario counts and indicator means) and, last, ``done.json``
-(the job's fingerprint and the size and row count of every file). A job is *complete* only if
-``done.json`` matches the files on disk and the config; anything else (killed mid-write, a
-failure recorded in ``error.json``, truncated or foreign files) is redone on the next run of the
-same command, and never aggregated.
+A sweep folder belongs to one sweep. Before any job runs, the driver writes
+``sweep_identity.json`` at the root: the sweep's overrides, experiment, seed, design, a hash of
+the composed config and the model version (:func:`identity`). A later command with a different
+identity into the same folder stops before anything runs, with one line saying what differs and
+how to proceed (a new ``hydra.sweep.dir``, or ``discard=true`` to delete the previous sweep's
+files); the same command resumes (``experiments.jobs`` decides per job what is reused).
 
-When the sweep ends, :func:`aggregate` streams the jobs' ``points.parquet`` one at a time into
-``sweep.parquet`` (pyarrow ``ParquetWriter``: bounded memory however many points), and writes
-``summary.md`` and ``sweep.json`` at the multirun root. ``python -m experiments.sweep DIR``
-re-aggregates a sweep directory (e.g. after Slurm jobs finished without the driver).
+When the sweep ends, :func:`aggregate` streams the complete jobs *of this identity* (their
+``points.parquet``, one at a time) into ``sweep.parquet`` with a ``ParquetWriter`` (bounded memory
+however many points), and writes ``summary.md`` and ``sweep.json`` at the root.
+``python -m experiments.sweep DIR`` re-aggregates a sweep directory (e.g. after Slurm jobs
+finished without the driver).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
+import shutil
 import sys
-import tempfile
-import threading
 import time
-import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from analysis.stats import shares
+from contract import files as F
+from contract.cli import UsageError
+from contract.files import (
+    DONE_FILE,
+    ERROR_FILE,
+    IDENTITY_FILE,
+    POINTS_FILE,
+    SUMMARY_MD,
+    SWEEP_JSON,
+    SWEEP_PARQUET,
+)
+from contract.io import ParquetStream, model_version, remove_stale_tmp, versions, write_json
+from contract.io import write_text as _write_text
 from experiments import results
+from experiments.jobs import check_complete
+from experiments.progress import job_dirs
 from sim import params as P
 from sim.classifier import SCENARIOS
 
-DONE_FILE, ERROR_FILE, POINTS_FILE = "done.json", "error.json", "points.parquet"
-SWEEP_PARQUET, SWEEP_JSON, SUMMARY_MD = "sweep.parquet", "sweep.json", "summary.md"
-#: Continuous indicators whose means per point go into sweep.parquet (``NAME_mean``).
-INDICATORS = ("munitions_total", "defence_long", "economic_medium", "tech_tier_max", "breach_share")
-#: Columns every runs.parquet must have (schema check on resume).
-REQUIRED_RUN_COLUMNS = ("replicate", "seed", "scenario", *INDICATORS)
+__all__ = [
+    "DONE_FILE",
+    "ERROR_FILE",
+    "IDENTITY_FILE",
+    "INDICATORS",
+    "POINTS_FILE",
+    "SUMMARY_MD",
+    "SWEEP_JSON",
+    "SWEEP_PARQUET",
+    "aggregate",
+    "aggregate_and_report",
+    "claim",
+    "expected_cells",
+    "identity",
+    "read_identity",
+    "sweep_overrides",
+]
+
+INDICATORS = F.CELL_INDICATORS
 MAX_TABLE_ROWS = 200  # rows of the per-cell table in summary.md
+#: Overrides that do not change results (where and how jobs run) or are this module's own flag.
+NEUTRAL_PREFIXES = ("hydra.", "hydra/", "discard")
 
 
-# --- per job -----------------------------------------------------------------------------------
-
-
-def point_rows(rows: pd.DataFrame, point: int | None = None) -> pd.DataFrame:
-    """One row per parameter point of a job's replicate rows (``point`` column, else one point).
-
-    Columns: ``point``, every parameter (resolved number), ``n``, ``{S}_count`` for each
-    scenario and ``{indicator}_mean``. The replicates of a point are contiguous and in replicate
-    order, so each sum runs in the same order whatever chunk holds the point.
-    """
-    if "point" in rows:
-        ids = rows["point"].to_numpy()
-    else:
-        ids = np.full(len(rows), 0 if point is None else point, dtype=np.int64)
-    uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    n = np.bincount(inverse, minlength=uniq.size)
-    out: dict[str, Any] = {"point": uniq.astype(np.int64)}
-    for key in P.BY_KEY:
-        out[key] = rows[key].to_numpy()[first].astype(np.float64)
-    out["n"] = n.astype(np.int64)
-    labels = rows["scenario"].to_numpy()
-    for s in SCENARIOS:
-        out[f"{s}_count"] = np.bincount(inverse, weights=labels == s, minlength=uniq.size).astype(
-            np.int64
-        )
-    for name in INDICATORS:
-        values = rows[name].to_numpy(dtype=np.float64)
-        ok = ~np.isnan(values)
-        total = np.bincount(inverse, weights=np.where(ok, values, 0.0), minlength=uniq.size)
-        count = np.bincount(inverse, weights=ok, minlength=uniq.size)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"{name}_mean"] = total / count
-    return pd.DataFrame(out)
-
-
-def _file_facts(path: Path) -> dict[str, int]:
-    facts = {"bytes": path.stat().st_size}
-    if path.suffix == ".parquet":
-        facts["rows"] = pq.ParquetFile(path).metadata.num_rows
-    return facts
-
-
-def mark_done(
-    jobdir: Path, fingerprint: str, summary: dict[str, Any], previous: str | None
-) -> None:
-    """Write ``done.json`` last: the job's fingerprint and the facts of every file it wrote."""
-    files = [results.RUNS_FILE, results.QUANTILES_FILE, results.SUMMARY_FILE, POINTS_FILE]
-    facts = {f: _file_facts(jobdir / f) for f in files if (jobdir / f).exists()}
-    payload = {
-        "fingerprint": fingerprint,
-        "model_version": summary.get("model_version"),
-        "n": summary["n"],
-        "files": facts,
-        "previous": previous,
-        "finished_at": time.time(),
-    }
-    results.write_json(jobdir / DONE_FILE, payload)
-
-
-def check_complete(
-    jobdir: Path, fingerprint: str | None = None, model_version: str | None = None
-) -> tuple[bool, str]:
-    """(True, "") when the job's files are complete and match; else (False, why not)."""
-    done_path = jobdir / DONE_FILE
-    if not done_path.exists():
-        if (jobdir / ERROR_FILE).exists():
-            return False, "failed before"
-        if any((jobdir / f).exists() for f in (results.SUMMARY_FILE, results.RUNS_FILE)):
-            return False, "partial files (no done.json)"
-        return False, "missing"
-    try:
-        done = json.loads(done_path.read_text())
-        if fingerprint is not None and done["fingerprint"] != fingerprint:
-            return False, "config changed"
-        if model_version is not None and done.get("model_version") != model_version:
-            return False, f"model version changed ({done.get('model_version')})"
-        for name in (results.RUNS_FILE, results.SUMMARY_FILE, POINTS_FILE):
-            if name not in done["files"]:
-                return False, f"{name} not recorded"
-        for name, facts in done["files"].items():
-            path = jobdir / name
-            if not path.exists():
-                return False, f"{name} missing"
-            if path.stat().st_size != facts["bytes"]:
-                return False, f"{name} size changed"
-            if "rows" in facts and pq.ParquetFile(path).metadata.num_rows != facts["rows"]:
-                return False, f"{name} row count changed"
-        summary = json.loads((jobdir / results.SUMMARY_FILE).read_text())
-        names = set(pq.read_schema(jobdir / results.RUNS_FILE).names)
-        missing = [c for c in REQUIRED_RUN_COLUMNS if c not in names]
-        if missing:
-            return False, f"runs.parquet lacks {missing}"
-        if done["files"][results.RUNS_FILE]["rows"] != summary["n"] or done["n"] != summary["n"]:
-            return False, "row count differs from summary.json"
-    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as error:
-        return False, f"unreadable ({type(error).__name__}: {error})"
-    return True, ""
-
-
-def clear_job(jobdir: Path) -> str | None:
-    """Remove a job's stale or partial result files; return why it is redone (None if new)."""
-    ok, reason = check_complete(jobdir)
-    if reason == "missing":
-        reason = None
-    elif ok:
-        reason = "config changed"
-    stale = (DONE_FILE, ERROR_FILE, results.SUMMARY_FILE, POINTS_FILE)
-    for name in (*stale, results.RUNS_FILE, results.QUANTILES_FILE):
-        (jobdir / name).unlink(missing_ok=True)
-    for tmp in jobdir.glob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
-    return reason
-
-
-def record_failure(jobdir: Path, job: int, overrides: Sequence[str], error: BaseException) -> None:
-    """Write ``error.json`` for a failed job (the sweep goes on; the job is redone on resume)."""
-    (jobdir / DONE_FILE).unlink(missing_ok=True)
-    payload = {
-        "job": job,
-        "overrides": list(overrides),
-        "error": f"{type(error).__name__}: {error}",
-        "traceback": "".join(traceback.format_exception(error)),
-        "finished_at": time.time(),
-    }
-    results.write_json(jobdir / ERROR_FILE, payload)
-
-
-# --- expected cells and progress ---------------------------------------------------------------
+# --- identity ----------------------------------------------------------------------------------
 
 
 def sweep_overrides(config: Any) -> list[str]:
@@ -190,6 +89,108 @@ def sweep_overrides(config: Any) -> list[str]:
     return list(merged.values())
 
 
+def identity(config: Any) -> dict[str, Any]:
+    """What a sweep folder belongs to: overrides, experiment, seed, design, config, model.
+
+    Launcher settings (``hydra.*``, ``hydra/launcher=…``) are left out: every launcher gives the
+    same results, so a sweep may be resumed with another one.
+    """
+    from omegaconf import OmegaConf
+
+    overrides = sorted(
+        o for o in sweep_overrides(config) if not o.lstrip("+~").startswith(NEUTRAL_PREFIXES)
+    )
+    body = {k: config[k] for k in config if k not in ("hydra", "discard")}
+    try:
+        composed = OmegaConf.to_container(OmegaConf.create(body), resolve=True)
+    except Exception:  # an interpolation only a job can resolve: hash it as written
+        composed = OmegaConf.to_container(OmegaConf.create(body), resolve=False)
+    text = json.dumps(composed, sort_keys=True, default=str)
+    ident = {
+        "overrides": overrides,
+        "experiment": str(config.get("experiment_name", "default")),
+        "seed": int(config.seed),
+        "design": OmegaConf.to_container(config.design, resolve=False),
+        "config_sha256": hashlib.sha256(text.encode()).hexdigest()[:16],
+        "model_version": model_version(),
+    }
+    ident["id"] = _identity_id(ident)
+    return ident
+
+
+def _identity_id(ident: dict[str, Any]) -> str:
+    payload = json.dumps({k: v for k, v in ident.items() if k != "id"}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def read_identity(root: Path) -> dict[str, Any] | None:
+    """The identity recorded at a sweep root, or None (no file, or an unreadable one)."""
+    try:
+        ident = json.loads((Path(root) / IDENTITY_FILE).read_text())
+        return ident if isinstance(ident, dict) and "id" in ident else None
+    except (OSError, ValueError):
+        return None
+
+
+def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
+    parts = []
+    for key in ("overrides", "experiment", "seed", "design", "config_sha256", "model_version"):
+        if old.get(key) != new.get(key):
+            was, now = old.get(key), new.get(key)
+            if key == "overrides":
+                was, now = " ".join(was or []) or "(none)", " ".join(now or []) or "(none)"
+            parts.append(f"{key} {was} (now {now})")
+    return "; ".join(parts) or "its identity"
+
+
+def _is_job_dir(path: Path) -> bool:
+    known = {".hydra", *F.JOB_FILES, DONE_FILE, ERROR_FILE}
+    return all(c.name in known or c.name.endswith(".tmp") for c in path.iterdir())
+
+
+def claim(root: Path | str, ident: dict[str, Any], discard: bool = False) -> list[str]:
+    """Make ``root`` this sweep's folder before any job runs; return notes for the user.
+
+    An empty or absent folder, or one holding the same identity, is claimed (stale temporary
+    files removed). A folder of another sweep raises :class:`UsageError` naming what differs,
+    unless ``discard``: then the previous sweep's job directories and files are deleted first.
+    """
+    root = Path(root)
+    notes: list[str] = []
+    old = read_identity(root)
+    jobs = job_dirs(root)
+    if old is not None and old["id"] == ident["id"]:
+        removed = remove_stale_tmp(root)
+        if removed:
+            notes.append(f"removed {len(removed)} stale temporary file(s) in {root}")
+        return notes
+    if old is not None or jobs or any((root / f).exists() for f in F.SWEEP_FILES):
+        what = (
+            f"another sweep: {_differences(old, ident)}"
+            if old is not None
+            else "job directories of a sweep with no recorded identity"
+        )
+        if not discard:
+            raise UsageError(
+                f"hydra.sweep.dir={root} holds {what}; choose a new hydra.sweep.dir, or add "
+                "discard=true to delete the previous sweep's results in it"
+            )
+        foreign = [str(p) for _, p in jobs if not _is_job_dir(p)]
+        if foreign:
+            raise UsageError(
+                f"discard=true: {foreign[0]} holds files that are not a job's; "
+                "not deleting it (choose a new hydra.sweep.dir)"
+            )
+        for _, path in jobs:
+            shutil.rmtree(path)
+        for name in (*F.SWEEP_FILES, IDENTITY_FILE, "multirun.yaml"):
+            (root / name).unlink(missing_ok=True)
+        notes.append(f"discarded the previous sweep in {root} ({len(jobs)} job directories)")
+    remove_stale_tmp(root)
+    write_json(root / IDENTITY_FILE, ident)
+    return notes
+
+
 def expected_cells(overrides: Iterable[str]) -> int | None:
     """Number of jobs the basic sweeper makes of these overrides (None if it cannot tell)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -202,95 +203,6 @@ def expected_cells(overrides: Iterable[str]) -> int | None:
     except Exception:  # a glob sweep or anything the iterator cannot enumerate
         return None
     return total
-
-
-def _job_dirs(root: Path) -> list[tuple[int, Path]]:
-    jobs = []
-    for path in root.iterdir() if root.is_dir() else []:
-        if path.is_dir() and path.name.isdigit():
-            jobs.append((int(path.name), path))
-    return sorted(jobs)
-
-
-class Progress:
-    """A background thread printing ``cells done, runs/s, time left`` while the sweep runs.
-
-    It reads the jobs' ``done.json`` markers, so it works with every launcher (the driver's
-    launcher call blocks; job return values never reach it with parallel launchers).
-    """
-
-    def __init__(self, root: Path, total: int | None, started: float, interval: float = 0.0):
-        self.root, self.total, self.started = Path(root), total, started
-        self.tty = sys.stderr.isatty()
-        self.interval = interval or (1.0 if self.tty else 15.0)
-        self._stop = threading.Event()
-        self._seen: dict[int, int] = {}
-        self._failed: set[int] = set()
-        self._thread = threading.Thread(target=self._loop, name="sweep-progress", daemon=True)
-
-    def start(self) -> Progress:
-        self._thread.start()
-        return self
-
-    def _scan(self) -> None:
-        for job, path in _job_dirs(self.root):
-            if job in self._seen:
-                continue
-            try:
-                done = json.loads((path / DONE_FILE).read_text())
-                self._seen[job] = int(done["n"]) if done["finished_at"] >= self.started else 0
-            except (OSError, ValueError, KeyError):
-                if (path / ERROR_FILE).exists():
-                    self._failed.add(job)
-
-    def line(self) -> str:
-        self._scan()
-        elapsed = max(time.time() - self.started, 1e-9)
-        done = len(self._seen) + len(self._failed)
-        ran = [n for n in self._seen.values() if n > 0]
-        rate = sum(ran) / elapsed
-        total = "?" if self.total is None else str(self.total)
-        text = f"sweep: {done}/{total} cells done, {rate:,.0f} runs/s"
-        if self.total and ran:
-            left = max(self.total - done, 0) * elapsed / len(ran)
-            text += f", ~{_clock(left)} left"
-        if self._failed:
-            text += f", {len(self._failed)} failed"
-        return text
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._print(self.line())
-
-    def _print(self, text: str) -> None:
-        end = "\r" if self.tty else "\n"
-        print(text.ljust(79) if self.tty else text, end=end, file=sys.stderr, flush=True)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-        print(self.line(), file=sys.stderr, flush=True)
-
-
-_PROGRESS: dict[str, Progress] = {}
-
-
-def start_progress(root: Path | str, total: int | None, started: float) -> None:
-    """Start the progress line of the sweep at ``root`` (driver side)."""
-    _PROGRESS[str(root)] = Progress(Path(str(root)), total, started).start()
-
-
-def stop_progress(root: Path | str) -> None:
-    """Stop it and print the final line."""
-    progress = _PROGRESS.pop(str(root), None)
-    if progress is not None:
-        progress.stop()
-
-
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 # --- aggregation -------------------------------------------------------------------------------
@@ -307,24 +219,10 @@ def _grid_swept(jobs: list[dict[str, Any]], named: Iterable[str]) -> list[str]:
 
 
 def _with_shares(frame: pd.DataFrame) -> pd.DataFrame:
-    from analysis.stats import proportion_ci
-
-    n = frame["n"].to_numpy()
-    for s in SCENARIOS:
-        count = frame[f"{s}_count"].to_numpy()
-        low, high = proportion_ci(count, n)
-        frame[f"{s}_share"] = count / n
-        frame[f"{s}_ci_low"] = low
-        frame[f"{s}_ci_high"] = high
+    counts = {s: frame[f"{s}_count"].to_numpy() for s in SCENARIOS}
+    for name, column in shares(counts, frame["n"].to_numpy()).items():
+        frame[name] = column
     return frame
-
-
-def _row_columns(swept: list[str]) -> list[str]:
-    cols = [*swept, "job", "n"]
-    for s in SCENARIOS:
-        cols += [f"{s}_count", f"{s}_share", f"{s}_ci_low", f"{s}_ci_high"]
-    cols += [f"{name}_mean" for name in INDICATORS]
-    return cols + ["config_hash", "model_version", "seed"]
 
 
 def aggregate(
@@ -334,22 +232,24 @@ def aggregate(
     expected: int | None = None,
     started: float | None = None,
 ) -> dict[str, Any]:
-    """Gather every complete job under ``root`` into sweep.parquet, summary.md and sweep.json.
+    """Gather every complete job of the root's sweep into sweep.parquet, summary.md, sweep.json.
 
     Jobs are read one at a time and written with a ``ParquetWriter``, so memory stays bounded
-    by one job's points. Incomplete jobs are listed under ``failed`` and never aggregated.
-    ``started`` (epoch seconds) tells which jobs ran in this invocation (the others were reused)
-    and times the sweep, aggregation included. Returns the ``sweep.json`` payload.
+    by one job's points. Incomplete jobs, and jobs made by another sweep identity, are listed
+    under ``failed`` and never aggregated. ``started`` (epoch seconds) tells which jobs ran in
+    this invocation (the others were reused) and times the sweep, aggregation included.
+    Returns the ``sweep.json`` payload.
     """
     root = Path(root)
+    ident = read_identity(root)
     jobs, failed = [], []
-    dirs = _job_dirs(root)
+    dirs = job_dirs(root)
     present = {num for num, _ in dirs}
     for num, path in dirs:
-        ok, reason = check_complete(path)
+        ok, reason = check_complete(path, identity=ident["id"] if ident else None)
         if ok:
             done = json.loads((path / DONE_FILE).read_text())
-            summary = json.loads((path / results.SUMMARY_FILE).read_text())
+            summary = json.loads((path / F.SUMMARY_FILE).read_text())
             jobs.append({"job": num, "path": path, "done": done, "summary": summary})
         else:
             failed.append(_failure(num, path, reason))
@@ -364,21 +264,18 @@ def aggregate(
         else None
     )
     swept_keys = list(design["parameters"]) if design else _grid_swept(jobs, swept)
+    columns = F.cell_columns(swept_keys)
 
-    writer: pq.ParquetWriter | None = None
     pooled = dict.fromkeys(SCENARIOS, 0)
     rows_written = 0
     table_rows: list[pd.DataFrame] = []
     meta = {
         "kind": "design" if design else "grid",
-        "model_version": results.model_version(),
-        "versions": results.versions(),
+        "model_version": model_version(),
+        "versions": versions(),
+        "sweep_identity": ident["id"] if ident else None,
     }
-    out_path = root / SWEEP_PARQUET
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{SWEEP_PARQUET}.", suffix=".tmp", dir=root)
-    os.close(fd)
-    tmp_path = Path(tmp_name)  # unique: two aggregations of one folder do not collide
-    try:
+    with ParquetStream(root / SWEEP_PARQUET, meta) as out:
         for job in jobs:
             frame = pd.read_parquet(job["path"] / POINTS_FILE)
             summary = job["summary"]
@@ -390,31 +287,15 @@ def aggregate(
                 frame["config_hash"] = summary["config_hash"]
             frame["model_version"] = summary["model_version"]
             frame["seed"] = int(summary["seed"])
-            frame = _with_shares(frame)[_row_columns(swept_keys)]
+            frame = _with_shares(frame)[columns]
             rows_written += len(frame)
             for s in SCENARIOS:
                 pooled[s] += int(frame[f"{s}_count"].sum())
             if sum(len(t) for t in table_rows) < MAX_TABLE_ROWS:
                 table_rows.append(frame)
-            arrow = pa.Table.from_pandas(frame, preserve_index=False)
-            if writer is None:
-                schema = arrow.schema.with_metadata(
-                    {b"rudprk": json.dumps(meta, sort_keys=True).encode()}
-                )
-                writer = pq.ParquetWriter(tmp_path, schema)
-            writer.write_table(arrow.cast(writer.schema))
-        if writer is None:  # no complete job: an empty table with the right columns
-            empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in _row_columns(swept_keys)})
-            pq.write_table(pa.Table.from_pandas(empty, preserve_index=False), tmp_path)
-        else:
-            writer.close()
-            writer = None
-        os.chmod(tmp_path, 0o644)  # mkstemp makes 0600; the table is an ordinary result file
-        tmp_path.replace(out_path)
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp_path.unlink(missing_ok=True)
+            out.write(frame)
+        # no complete job: an empty table with the right columns
+        out.close(empty=pd.DataFrame({c: pd.Series(dtype="float64") for c in columns}))
 
     ran = [j for j in jobs if started is not None and j["done"]["finished_at"] >= started]
     n_total = sum(pooled.values())
@@ -443,10 +324,9 @@ def aggregate(
         "seed": seeds[0] if len(seeds) == 1 else seeds,
         **{k: v for k, v in meta.items() if k != "kind"},
     }
-    results.write_json(root / SWEEP_JSON, report)
+    write_json(root / SWEEP_JSON, report)
     table = pd.concat(table_rows, ignore_index=True) if table_rows else None
-    text = format_summary(report, table)
-    results.atomic_write(root / SUMMARY_MD, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    _write_text(root / SUMMARY_MD, format_summary(report, table))
     return report
 
 
@@ -467,15 +347,16 @@ def _failure(num: int, path: Path, reason: str) -> dict[str, Any]:
 
 
 def _pooled(counts: dict[str, int]) -> dict[str, dict[str, float]]:
-    from analysis.stats import proportion_ci
-
-    n = sum(counts.values())
-    out = {}
-    for s, c in counts.items():
-        low, high = proportion_ci(c, n) if n else (np.nan, np.nan)
-        out[s] = {"count": c, "share": c / n if n else float("nan"), "ci_low": float(low)}
-        out[s]["ci_high"] = float(high)
-    return out
+    cols = shares(counts, sum(counts.values()))
+    return {
+        s: {
+            "count": int(cols[f"{s}_count"]),
+            "share": float(cols[f"{s}_share"]),
+            "ci_low": float(cols[f"{s}_ci_low"]),
+            "ci_high": float(cols[f"{s}_ci_high"]),
+        }
+        for s in counts
+    }
 
 
 def format_summary(report: dict[str, Any], table: pd.DataFrame | None) -> str:
@@ -528,6 +409,7 @@ def aggregate_and_report(config: Any, started: float | None = None) -> dict[str,
     named = [o.key_or_group for o in OverridesParser.create().parse_overrides(overrides)]
     report = aggregate(root, swept=named, expected=expected_cells(overrides), started=started)
     print(f"sweep: {report['cells']} row(s) from {report['jobs']} job(s) in {root / SWEEP_PARQUET}")
+    print(f"next: python -m analysis.report {root}")
     if report["redone"]:
         print("redone: " + ", ".join(f"job {r['job']} ({r['reason']})" for r in report["redone"]))
     for f in report["failed"]:
@@ -551,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = aggregate(args[0])
     print(Path(args[0]) / SUMMARY_MD)
     print(format_pooled(report))
+    print(f"next: python -m analysis.report {args[0]}")
     return 1 if report["failed"] else 0
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import design, sweep
+from experiments import design, jobs, sweep
 from sim import params as P
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +68,7 @@ def test_chunk_results_do_not_depend_on_chunking() -> None:
         ignore_index=True,
     )
     pd.testing.assert_frame_equal(one, three)
-    assert sweep.point_rows(one).equals(sweep.point_rows(three))
+    assert jobs.point_rows(one).equals(jobs.point_rows(three))
     # each point's replicates really ran with that point's parameters
     table = make().table()
     firsts = one.groupby("point").first()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments import sweep
+from experiments import jobs, sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = (
@@ -45,7 +45,7 @@ def run(root: Path) -> subprocess.CompletedProcess:
 
 
 def complete_jobs(root: Path) -> set[int]:
-    return {j for j in range(CELLS) if sweep.check_complete(root / str(j))[0]}
+    return {j for j in range(CELLS) if jobs.check_complete(root / str(j))[0]}
 
 
 def test_killed_sweep_resumes_only_the_missing_cells(tmp_path: Path) -> None:
@@ -82,7 +82,10 @@ def test_killed_sweep_resumes_only_the_missing_cells(tmp_path: Path) -> None:
     missing = set(range(CELLS)) - complete
     assert set(report["ran"]) == missing | {broken}
     assert set(report["reused"]) == kept
-    assert {"job": broken, "reason": "runs.parquet size changed"} in report["redone"]
+    assert {
+        "job": broken,
+        "reason": "runs.parquet changed since it was written (SHA-256 differs)",
+    } in report["redone"]
     assert report["failed"] == []
     for j in kept:  # reused cells were not touched
         assert (root / str(j) / "runs.parquet").stat().st_mtime_ns == stamps[j]

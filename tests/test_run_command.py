@@ -123,18 +123,18 @@ def test_preflight_names_the_key_and_what_is_allowed(
 
     with pytest.raises(SystemExit) as exit_info:
         config.preflight(overrides)
-    assert exit_info.value.code == 1
+    assert exit_info.value.code == 2
     message = capsys.readouterr().err.strip()
     assert len(message.splitlines()) == 1 and key in message and allowed in message, message
 
 
 @pytest.mark.parametrize(("overrides", "key", "allowed"), BAD, ids=[b[1] for b in BAD])
-def test_bad_input_exits_1_with_one_message_and_no_output(
+def test_bad_input_exits_2_with_one_message_and_no_output(
     tmp_path: Path, overrides: list[str], key: str, allowed: str
 ) -> None:
     outdir = tmp_path / "out"
     done = run_command(*overrides, "replicates=5", f"hydra.run.dir={outdir}")
-    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.returncode == 2, (done.stdout, done.stderr)
     message = done.stderr.strip()
     assert len(message.splitlines()) == 1, message  # one message, no traceback
     assert key in message and allowed in message, message
@@ -142,12 +142,12 @@ def test_bad_input_exits_1_with_one_message_and_no_output(
 
 
 def test_bad_sweep_value_stops_before_any_job(tmp_path: Path) -> None:
-    """-m with one value out of range: exit 1 before any job directory is made."""
+    """-m with one value out of range: exit 2 before any job directory is made."""
     outdir = tmp_path / "sweep"
     done = run_command(
         "-m", "world.confrontation=0.5,1.5", "replicates=5", f"hydra.sweep.dir={outdir}"
     )
-    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.returncode == 2, (done.stdout, done.stderr)
     message = done.stderr.strip()
     assert len(message.splitlines()) == 1, message
     assert "world.confrontation" in message and "[0, 1]" in message

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.stats import proportion_ci
-from experiments import sweep
+from experiments import jobs, sweep
 from sim import params as P
 from sim.classifier import SCENARIOS
 
@@ -55,23 +55,23 @@ def grid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Com
         ("replicates=10,many", "replicates"),
     ],
 )
-def test_bad_sweep_value_exits_1_before_any_job_directory(
+def test_bad_sweep_value_exits_2_before_any_job_directory(
     tmp_path: Path, override: str, key: str
 ) -> None:
     root = tmp_path / "sweep"
     done = run_sweep(override, sweep_dir=root, timeout=120)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert key in done.stderr
     assert done.stderr.count("error:") == 1
     assert not root.exists()
 
 
-def test_bad_design_key_exits_1_before_any_job_directory(tmp_path: Path) -> None:
+def test_bad_design_key_exits_2_before_any_job_directory(tmp_path: Path) -> None:
     root = tmp_path / "sweep"
     done = run_sweep(
         "experiment=lhs_design", "design.parameters=[sanctions.enforcment]", sweep_dir=root
     )
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "sanctions.enforcment" in done.stderr and "did you mean" in done.stderr
     assert not root.exists()
 
@@ -149,13 +149,13 @@ def test_corrupt_or_partial_job_is_never_aggregated(
     runs = root / "1" / "runs.parquet"
     runs.write_bytes(runs.read_bytes()[: runs.stat().st_size // 2])  # truncated
     (root / "2" / sweep.DONE_FILE).unlink()  # killed before its marker was written
-    ok, reason = sweep.check_complete(root / "1")
-    assert not ok and "size" in reason
-    assert sweep.check_complete(root / "2") == (False, "partial files (no done.json)")
-    assert sweep.check_complete(root / "0") == (True, "")
+    ok, reason = jobs.check_complete(root / "1")
+    assert not ok and reason.startswith("runs.parquet changed"), reason
+    assert jobs.check_complete(root / "2") == (False, "partial files (no done.json)")
+    assert jobs.check_complete(root / "0") == (True, "")
     done = json.loads((root / "0" / sweep.DONE_FILE).read_text())
-    assert not sweep.check_complete(root / "0", fingerprint="another-config")[0]
-    assert sweep.check_complete(root / "0", fingerprint=done["fingerprint"])[0]
+    assert not jobs.check_complete(root / "0", fingerprint="another-config")[0]
+    assert jobs.check_complete(root / "0", fingerprint=done["fingerprint"])[0]
     report = sweep.aggregate(root)
     assert [f["job"] for f in report["failed"]] == [1, 2]
     assert all(f["error"].startswith("incomplete") for f in report["failed"])
@@ -172,7 +172,7 @@ def test_point_rows_counts_and_means_per_point() -> None:
     rows["scenario"] = ["S1", "S2", "S2", "neither", "neither", "neither", "S1", "S1", "S2"]
     for name in sweep.INDICATORS:
         rows[name] = rng.normal(size=9)
-    out = sweep.point_rows(rows)
+    out = jobs.point_rows(rows)
     assert list(out["point"]) == [4, 5, 6] and list(out["n"]) == [3, 3, 3]
     assert list(out["S1_count"]) == [1, 0, 2] and list(out["neither_count"]) == [0, 3, 0]
     for name in sweep.INDICATORS:
