@@ -1,10 +1,14 @@
 """``make demo``: the default sweep over the article's key axes, locally with the joblib launcher.
 
-Runs ``python -m experiments.run -m experiment=demo`` in a subprocess (18 cells: sanctions
-enforcement x the DPRK's stockpile x the Russia–West confrontation, 1,500 replicates each, two
-workers), prints the per-cell table and the pooled scenario table with 95 % intervals, then, when
-``analysis.report`` exists, builds the report for the sweep directory and says where it is.
-Extra arguments are passed to the sweep as Hydra overrides (e.g. ``replicates=500``).
+Before the sweep it says what is counted: S1, S2 and neither, one line each (docs/ARTICLE.md, "The
+two scenarios"). Runs ``python -m experiments.run -m experiment=demo`` in a subprocess (18 cells:
+sanctions enforcement x the DPRK's stockpile x the Russia–West confrontation, 1,500 replicates
+each, two workers), says what each swept axis and value stands for (from ``sim.params`` and the
+``conf/`` presets, e.g. ``world.confrontation=0.3`` is the détente preset), prints the per-cell
+table and the pooled scenario table with 95 % intervals, explains why the pooled share differs
+from the single-point headline of the README (the cell at the article's defaults against the
+average over all cells), then builds the report and prints the command that rebuilds it. Extra
+arguments are passed to the sweep as Hydra overrides (e.g. ``replicates=500``).
 """
 
 from __future__ import annotations
@@ -18,10 +22,104 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from experiments import sweep
+from sim import params as P
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The outcomes a run is counted in, one line each (docs/ARTICLE.md, "The two scenarios").
+DEFINITIONS = {
+    "S1": 'S1 = "The alliance expands in every field" (Хувилбар 1): defence and economic ties '
+    "grow and last into the medium term, with technology transfer and Russia openly setting the "
+    "sanctions aside.",
+    "S2": 'S2 = "The alliance stays a message on the international stage" (Хувилбар 2): a short '
+    "burst of defence cooperation that fades; barter trade, sanctions formally kept, no "
+    "advanced technology; the article judges it the more likely.",
+    "neither": "neither = any other path (a rupture, a mixed path): counted as such, never forced "
+    "into S1 or S2.",
+}
+
+
+def definitions() -> str:
+    """What S1, S2 and neither mean, one line each."""
+    return "What the shares count (docs/ARTICLE.md):\n" + "\n".join(
+        f"  {line}" for line in DEFINITIONS.values()
+    )
+
+
+def _presets(key: str) -> dict[float, str]:
+    """Values of ``key`` that a conf/ preset sets, with the preset's name and first comment."""
+    group, _, name = key.partition(".")
+    out: dict[float, str] = {}
+    for file in sorted((ROOT / "conf" / group).glob("*.yaml")):
+        text = file.read_text(encoding="utf-8")
+        try:
+            value = (yaml.safe_load(text) or {}).get(name)
+        except yaml.YAMLError:
+            continue
+        param = P.BY_KEY.get(key)
+        if isinstance(value, str) and param is not None:
+            value = param.levels.get(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            comment = next(
+                (
+                    ln.lstrip("# ").strip()
+                    for ln in text.splitlines()
+                    if ln.startswith("# ") and "@package" not in ln
+                ),
+                "",
+            )
+            out[float(value)] = f"preset {group}={file.stem}" + (f": {comment}" if comment else "")
+    return out
+
+
+def explain_axes(table: pd.DataFrame, swept: list[str]) -> str:
+    """What each swept parameter stands for, and what its values mean."""
+    lines = [f"What the sweep varies ({len(table)} cells):"]
+    for key in swept:
+        param = P.BY_KEY.get(key)
+        if param is None:
+            lines.append(f"  {key}: {sorted(table[key].unique())}")
+            continue
+        lines.append(f"  {key} ({param.unit}; {', '.join(param.ids)}): {param.meaning}")
+        names = {float(v): k for k, v in param.levels.items()}
+        presets = _presets(key)
+        for value in sorted(table[key].unique()):
+            notes = []
+            if float(value) in names:
+                notes.append(f"level '{names[float(value)]}'")
+            if float(value) == float(param.default):
+                notes.append("the article's default")
+            if float(value) in presets:
+                notes.append(presets[float(value)])
+            lines.append(f"    = {value:g}" + (f"  ({'; '.join(notes)})" if notes else ""))
+    return "\n".join(lines)
+
+
+def why_pooled_differs(table: pd.DataFrame, swept: list[str], pooled: dict) -> str:
+    """Why the pooled share is not the README's headline: the default cell against the average."""
+    at_default = pd.Series(True, index=table.index)
+    for key in swept:
+        if key in P.BY_KEY:
+            at_default &= (table[key].astype(float) - float(P.BY_KEY[key].default)).abs() < 1e-9
+    top = max(pooled, key=lambda s: pooled[s]["share"])
+    lines = [
+        "Why the pooled share is not the README's headline:",
+        f"  the headline is ONE parameter point, the article's assumptions (experiment="
+        f"article_baseline); the pooled share gives each of the {len(table)} cells equal weight,",
+        "  so it averages over assumptions the article does not hold (e.g. détente, other "
+        "stockpiles): an average over assumed worlds, not a forecast.",
+    ]
+    if at_default.any():
+        row = table[at_default].iloc[0]
+        lines.append(
+            f"  Here: {top} is {row[f'{top}_share']:.1%} [{row[f'{top}_ci_low']:.1%}, "
+            f"{row[f'{top}_ci_high']:.1%}] in the cell at the article's defaults (job "
+            f"{int(row['job'])}) and {pooled[top]['share']:.1%} pooled over all cells."
+        )
+    return "\n".join(lines)
 
 
 def run_demo(overrides: Sequence[str] = (), sweep_dir: Path | None = None) -> int:
@@ -37,6 +135,7 @@ def run_demo(overrides: Sequence[str] = (), sweep_dir: Path | None = None) -> in
         f"hydra.sweep.dir={sweep_dir}",
         *overrides,
     ]
+    print(definitions() + "\n", flush=True)
     print("running: " + " ".join(cmd[1:]), flush=True)
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -47,11 +146,15 @@ def run_demo(overrides: Sequence[str] = (), sweep_dir: Path | None = None) -> in
     report = json.loads((sweep_dir / sweep.SWEEP_JSON).read_text())
     table = pd.read_parquet(sweep_dir / sweep.SWEEP_PARQUET)
     print()
+    print(explain_axes(table, report["swept"]))
+    print()
     print(f"Scenario shares per cell ({len(table)} cells, Wilson 95 % intervals):")
     print(sweep.format_cells(table, report["swept"]))
     print()
     print("All cells pooled:")
     print(sweep.format_pooled(report))
+    print()
+    print(why_pooled_differs(table, report["swept"], report["pooled"]))
     print(f"\n{report['replicate_runs']:,} replicate-runs in {elapsed:.1f} s")
     print(f"outputs: {sweep_dir} (sweep.parquet, summary.md, sweep.json, one directory per cell)")
     if importlib.util.find_spec("analysis.report") is not None:
@@ -64,6 +167,7 @@ def run_demo(overrides: Sequence[str] = (), sweep_dir: Path | None = None) -> in
         html = sorted(sweep_dir.rglob("report.html"))
         if rep.returncode == 0 and html:
             print(f"report: {html[0]}")
+            print(f"next: python -m analysis.report {sweep_dir}  (rebuilds it)")
         else:
             print(f"report: not built (analysis.report exit {rep.returncode})", file=sys.stderr)
             print(rep.stderr.strip()[-2000:], file=sys.stderr)

@@ -463,3 +463,41 @@ def test_design_report_draws_the_prim_boxes_of_s1_and_s2(design: Path, tmp_path:
                 low, high = DESIGN_BOUNDS[r.parameter]
                 assert low - 1e-9 <= r.low <= r.high <= high + 1e-9
     assert {"prim_box_S2"} <= set(rep.tables)  # S2 is common enough to have a region
+
+
+# --- issue 12: the demo teaches ------------------------------------------------------------------
+
+
+def test_demo_defines_the_outcomes_from_the_article() -> None:
+    from experiments import demo
+
+    text = demo.definitions()
+    article = (ROOT / "docs" / "ARTICLE.md").read_text(encoding="utf-8")
+    lines = text.splitlines()[1:]
+    assert [line.split()[0] for line in lines] == ["S1", "S2", "neither"]  # one line each
+    for title in re.findall(r'"([^"]+)" \(Хувилбар \d\)', text):
+        assert f'"{title}"' in article  # the article's own names of the two scenarios
+    assert len(re.findall(r"Хувилбар \d", text)) == 2
+
+
+def test_demo_explains_the_axes_and_the_pooled_share() -> None:
+    from experiments import demo
+
+    rows = []
+    for i, (conf, stock) in enumerate([(0.3, 20.0), (0.85, 20.0), (0.3, 40.0), (0.85, 40.0)]):
+        counts = {"S1": i, "S2": 50 + 10 * i, "neither": 50 - 11 * i}
+        row = {"world.confrontation": conf, "stockpile.dprk": stock, "job": i, "n": 100}
+        for s, c in counts.items():
+            low, high = proportion_ci(c, 100)
+            row |= {f"{s}_share": c / 100, f"{s}_ci_low": float(low), f"{s}_ci_high": float(high)}
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    axes = demo.explain_axes(table, ["world.confrontation", "stockpile.dprk"])
+    assert "world.confrontation (index 0–1" in axes and "thousand containers" in axes
+    assert "preset world=detente" in axes.split("= 0.3")[1].splitlines()[0]  # 0.3 is détente
+    assert "the article's default" in axes.split("= 0.85")[1].splitlines()[0]
+    assert "level 'high'" in axes.split("= 40")[1].splitlines()[0]
+    pooled = {s: {"share": float(table[f"{s}_share"].mean())} for s in SCENARIO_LABELS}
+    why = demo.why_pooled_differs(table, ["world.confrontation", "stockpile.dprk"], pooled)
+    # the default cell (0.85, 20) is job 1: S2 = 60 %; pooled S2 = mean of 50, 60, 70, 80 %
+    assert "article_baseline" in why and "S2 is 60.0% [" in why and "65.0% pooled" in why
