@@ -22,8 +22,10 @@ every result, fan charts of key indicators split by scenario. Every axis carries
 time-stamped run): it is used; with several, the command lists them and stops. Everything is
 computed and rendered before the first file is written, so a failure leaves no half-written
 report; each file is written atomically. A replay directory is handed to
-``analysis.replay_report.main``. A directory that is none of these ends with exit status 2 and
-one message.
+``analysis.replay_report.main``. A folder written by ``python -m experiments.argument`` or
+``python -m experiments.robustness`` gets their tables and figures (``argument_sections``; also
+added to a run's report when its folder holds them). A directory that is none of these ends with
+exit status 2 and one message.
 """
 
 from __future__ import annotations
@@ -174,7 +176,9 @@ def _hydra_overrides(path: Path) -> list[str] | None:
 def _sweep_identity(path: Path) -> dict[str, Any]:
     import json
 
-    file = path / "sweep_identity.json"
+    from contract.files import IDENTITY_FILE
+
+    file = path / IDENTITY_FILE
     try:
         return dict(json.loads(file.read_text(encoding="utf-8"))) if file.is_file() else {}
     except (OSError, ValueError):
@@ -648,6 +652,7 @@ def build(source: str | Path | R.Run | R.Sweep) -> Report:
         if result.kind == "design":
             ranking, rare = _design_sections(rep, result)
     _fan_section(rep, result)
+    argument_sections(rep, result.path)  # when the folder also holds the argument's outputs
     rep.headline = headline(result, ranking, rare)
     return rep
 
@@ -740,7 +745,7 @@ def render_html(rep: Report, svgs: dict[str, bytes]) -> str:
 
 def write(rep: Report, outdir: Path) -> Path:
     """Render every figure, then write figures, tables and (last) report.html atomically."""
-    from experiments.results import atomic_write
+    from contract.io import atomic_write
 
     pngs = {name: figures.to_png(fig) for name, fig in rep.figures.items()}
     svgs = {name: figures.to_svg(fig) for name, fig in rep.figures.items()}
@@ -757,6 +762,75 @@ def write(rep: Report, outdir: Path) -> Path:
     path = outdir / "report.html"
     atomic_write(path, lambda p: p.write_text(page, encoding="utf-8"))
     return path
+
+
+# --- the argument and the robustness of the headline (experiments.argument, .robustness) ------
+
+
+def has_argument(folder: Path) -> bool:
+    """Whether ``folder`` holds outputs of ``experiments.argument`` or ``experiments.robustness``."""
+    from experiments import argument, robustness
+
+    return (folder / argument.JSON_FILE).is_file() or (folder / robustness.JSON_FILE).is_file()
+
+
+def argument_sections(rep: Report, folder: Path) -> list[str]:
+    """Add the argument's table and figure and the robustness checks found in ``folder``.
+
+    Reads the files the two commands wrote (``argument.csv``, ``robustness_*.csv``) and draws
+    their figures again with the commands' own functions; returns the headline sentences.
+    """
+    from experiments import argument, robustness
+
+    said: list[str] = []
+    if (folder / argument.CSV_FILE).is_file():
+        table = argument.read_table(folder / argument.CSV_FILE)
+        items = rep.section("The argument, mechanism by mechanism")
+        said.append(argument.headline(table))
+        items.append(said[-1])
+        rep.figures["argument"] = argument.figure(table)
+        items.append(_Fig("argument", "S1, S2 and neither per row of the argument (Wilson 95 %)."))
+        rep.tables["argument"] = argument.display_table(table)
+        items.append(_Table("argument", argument.method_note(table)))
+        rep.tables["argument_neither"] = argument.neither_table(table)
+        items.append(_Table("argument_neither", "What neither is made of, % of all runs."))
+        rep.tables["argument_rows"] = table[["row", "reference", "overrides", "why"]]
+        items.append(_Table("argument_rows", "What each row switches, in the article's words."))
+    if (folder / robustness.DEF_CSV).is_file():
+        definitions = pd.read_csv(folder / robustness.DEF_CSV)
+        summary = robustness.summarise_definitions(definitions)
+        items = rep.section("Robustness: across classifier definitions")
+        rep.figures["robustness_definitions"] = robustness.definitions_figure(definitions)
+        items.append(_Fig("robustness_definitions", "S2 against S1, one dot per definition."))
+        rep.tables["robustness_definitions"] = summary
+        items.append(_Table("robustness_definitions", "Shares across the definitions."))
+    if (folder / robustness.MORRIS_CSV).is_file():
+        morris = pd.read_csv(folder / robustness.MORRIS_CSV)
+        items = rep.section("Robustness: Morris screening of every model parameter")
+        names = robustness.carriers(morris)
+        items.append("Parameters that carry S2 − S1: " + (", ".join(names) or "none") + ".")
+        rep.figures["robustness_morris"] = robustness.morris_figure(morris)
+        items.append(_Fig("robustness_morris", "Morris mu* of S2 − S1, noise floor dashed."))
+        rep.tables["robustness_morris"] = morris
+        items.append(_Table("robustness_morris", "Morris indices per output and parameter."))
+    return said
+
+
+def argument_report(folder: Path) -> Report:
+    """A report of a folder that holds only the argument's or the robustness outputs."""
+    import json
+
+    rep = Report(title=f"The argument: {folder.name or folder}")
+    for name in ("argument.json", "robustness.json"):
+        if (folder / name).is_file():
+            meta = json.loads((folder / name).read_text())
+            rep.provenance += [
+                f"{name}: {meta.get('command', '')}",
+                f"seed {meta.get('seed')}; model version {meta.get('model_version')}; "
+                f"config hash {meta.get('config_hash')}",
+            ]
+    rep.headline = argument_sections(rep, folder)
+    return rep
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -776,7 +850,7 @@ def _replay(path: Path) -> int:
 
 def _is_result(path: Path) -> bool:
     return (path / R.SWEEP_FILE).is_file() or (
-        (path / "summary.json").is_file() and (path / "runs.parquet").is_file()
+        (path / R.SUMMARY_FILE).is_file() and (path / R.RUNS_FILE).is_file()
     )
 
 
@@ -801,7 +875,7 @@ def find_result(path: Path) -> Path:
     Raises ``NotAResultDir`` naming the candidates when there are several, or saying what was
     expected when there is none.
     """
-    if not path.is_dir() or _is_result(path) or (path / "replay.json").is_file():
+    if not path.is_dir() or _is_result(path) or (path / R.REPLAY_FILE).is_file():
         return path
     found = candidates(path)
     if len(found) == 1:
@@ -833,6 +907,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output directory (default: DIR/report)")
     args = parser.parse_args(argv)
     try:
+        if args.dir.is_dir() and not _is_result(args.dir) and has_argument(args.dir):
+            rep = argument_report(args.dir)
+            written = write(rep, args.out or (args.dir / "report"))
+            print("\n".join(rep.headline) + f"\nreport: {written}")
+            return 0
         path = find_result(args.dir)
         result = R.load(path)
         if isinstance(result, R.Replay):

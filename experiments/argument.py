@@ -64,6 +64,7 @@ __all__ = [
     "figure",
     "main",
     "parse_settings",
+    "read_table",
     "rows",
     "run_argument",
     "simulate",
@@ -487,6 +488,25 @@ def figure(table: pd.DataFrame) -> Figure:
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=3, frameon=False, fontsize=8)
     return fig
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """``argument.csv`` read back as :func:`tabulate` returned it (for the report and docs)."""
+    table = pd.read_csv(path)
+    for col in ("reference", "overrides", "ids", "why", "label"):
+        if col in table:
+            table[col] = table[col].fillna("").astype(str)
+    compared = table["reference"] != ""
+    for col in [c for c in table.columns if c.endswith("significant")] + ["toward_s1"]:
+        if col in table:
+            table[col] = [
+                (str(v) == "True") if ref else None
+                for v, ref in zip(table[col], compared, strict=True)
+            ]
+    m = 3 * int(compared.sum())
+    table.attrs["family"] = m
+    table.attrs["ci_level"] = 1.0 - ALPHA / max(m, 1)
+    return table
 
 
 def print_table(table: pd.DataFrame) -> str:

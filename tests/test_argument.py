@@ -15,6 +15,7 @@ import pytest
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
+from analysis import report
 from experiments import argument as A
 from sim import params as P
 from sim.classifier import SCENARIOS
@@ -130,6 +131,10 @@ def test_command_writes_every_file_and_row(tmp_path: pytest.TempPathFactory) -> 
     meta = json.loads((out / "argument.json").read_text())
     assert meta["seed"] == 7 and meta["replicates"] == 200 and meta["model_version"]
     assert (out / "argument.png").read_bytes()[:4] == b"\x89PNG"
+    assert report.main([str(out)]) == 0  # analysis.report shows the table and the figure
+    page = (out / "report" / "report.html").read_text()
+    assert "The argument, mechanism by mechanism" in page and "id='fig-argument'" in page
+    assert all(r.name in page for r in A.rows())
 
 
 @pytest.mark.parametrize(
