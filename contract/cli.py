@@ -15,8 +15,6 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-import pyarrow as pa
-
 EXIT_USAGE = 2
 
 
@@ -25,12 +23,13 @@ class UsageError(ValueError):
 
 
 #: Errors a user can cause with input or files; anything else is a bug and keeps its traceback.
+#: (pyarrow's errors are ``OSError``/``ValueError`` subclasses: ``ArrowIOError``,
+#: ``ArrowInvalid``, … — so this module need not import pyarrow and stays light for ``teach``.)
 EXPECTED: tuple[type[BaseException], ...] = (
-    ValueError,  # UsageError, ParameterError, NotAResultDir, JSON decoding
-    OSError,
+    ValueError,  # UsageError, ParameterError, NotAResultDir, JSON decoding, ArrowInvalid
+    OSError,  # unreadable or unwritable paths, ArrowIOError
     KeyError,
-    TypeError,
-    pa.ArrowException,
+    TypeError,  # ArrowTypeError
 )
 
 

@@ -15,7 +15,6 @@ p-values of the three two-proportion tests (``analysis.stats``).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 import threading
@@ -26,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.stats import adjust_pvalues, newcombe_diff_ci, proportion_ci, two_proportion_pvalue
+from contract.cli import OneLineParser
 from experiments.config import CONF_DIR
 from experiments.i18n import LANGUAGES, t
 from experiments.runner import run_point
@@ -172,7 +172,7 @@ def format_comparison(table: pd.DataFrame, name: str, lang: str = "en") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m experiments.exercise",
         description="Run a teaching exercise against the baseline and print the comparison.",
     )

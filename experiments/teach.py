@@ -27,6 +27,7 @@ import os
 import socket
 import sys
 
+from contract.cli import OneLineParser
 from experiments.i18n import LANGUAGES
 
 DEFAULT_HOST = "127.0.0.1"
@@ -35,7 +36,7 @@ APP = "experiments.app"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m experiments.teach",
         description="Start the browser app for what-if exercises (Mesa SolaraViz).",
     )
