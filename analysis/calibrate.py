@@ -332,6 +332,18 @@ def forward_shares(
     )
 
 
+def measure_batch(single: int = 20, batch: int = 2000) -> dict[str, float]:
+    """Seconds per replay replicate run alone (as a per-particle sampler would) and in a batch."""
+    started = time.perf_counter()
+    for s in range(single):
+        run_replay(replicates=1, seed=s)
+    one = (time.perf_counter() - started) / single
+    started = time.perf_counter()
+    run_replay(replicates=batch)
+    per = (time.perf_counter() - started) / batch
+    return {"one_replicate_s": one, "per_replicate_in_batch_s": per, "ratio": one / per}
+
+
 def posterior_figure(post: Posterior) -> Figure:
     keys = post.parameters
     fig = Figure(
@@ -476,7 +488,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m analysis.calibrate",
         description="ABC-SMC calibration of chosen parameters to the 2000–2024 replay record.",
     )
-    ap.add_argument("--out", type=Path, required=True, help="output directory")
+    ap.add_argument("--out", type=Path, default=None, help="output directory (required)")
+    ap.add_argument(
+        "--measure-batch",
+        action="store_true",
+        help="only measure one-replicate replays against a batch of 2,000 and exit",
+    )
     ap.add_argument("--parameters", default=",".join(PARAMETERS), help="comma-separated keys")
     ap.add_argument("--particles", type=int, default=1000)
     ap.add_argument("--generations", type=int, default=4)
@@ -485,7 +502,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ppc-replicates", type=int, default=500)
     ap.add_argument("--forward-replicates", type=int, default=20_000)
     args = ap.parse_args(argv)
+    if args.measure_batch:
+        m = measure_batch()
+        print(
+            f"one-replicate replay {m['one_replicate_s'] * 1e3:.1f} ms; per replicate in a batch "
+            f"of 2000 {m['per_replicate_in_batch_s'] * 1e3:.3f} ms; ratio {m['ratio']:.0f}"
+        )
+        return 0
     try:
+        if args.out is None:
+            raise CalibrationError("--out DIR is required (where the posterior is written)")
         for name in ("generations", "ppc_ensembles", "ppc_replicates", "forward_replicates"):
             if getattr(args, name) < 1:
                 raise CalibrationError(f"--{name.replace('_', '-')} must be at least 1")
