@@ -38,7 +38,6 @@ version, classifier settings or replicate counts. Outputs ``compare.html`` and `
 
 from __future__ import annotations
 
-import argparse
 import html
 import sys
 from dataclasses import dataclass, field
@@ -675,7 +674,9 @@ def write_outputs(cmp: Comparison, outdir: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m analysis.compare DIR_A DIR_B [--out OUTDIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.compare", description=__doc__)
+    from contract.cli import OneLineParser
+
+    parser = OneLineParser(prog="python -m analysis.compare", description=__doc__)
     parser.add_argument("dir_a", type=Path, help="experiment A (run or sweep directory)")
     parser.add_argument("dir_b", type=Path, help="experiment B (run or sweep directory)")
     parser.add_argument("--out", type=Path, help="output directory (default: DIR_B/compare)")
@@ -697,4 +698,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from contract.cli import run
+
+    run(main)  # every expected error: one line, exit 2

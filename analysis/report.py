@@ -30,7 +30,6 @@ exit status 2 and one message.
 
 from __future__ import annotations
 
-import argparse
 import html
 import importlib.util
 import re
@@ -902,7 +901,9 @@ def _terminal(result: R.Run | R.Sweep, rep: Report) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``python -m analysis.report DIR [--out OUTDIR]``."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.report", description=__doc__)
+    from contract.cli import OneLineParser
+
+    parser = OneLineParser(prog="python -m analysis.report", description=__doc__)
     parser.add_argument("dir", type=Path, help="a run or sweep directory (or a folder with one)")
     parser.add_argument("--out", type=Path, help="output directory (default: DIR/report)")
     args = parser.parse_args(argv)
@@ -931,4 +932,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from contract.cli import run
+
+    run(main)  # every expected error: one line, exit 2
