@@ -39,6 +39,7 @@ import base64
 import datetime as dt
 import html
 import io
+import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -430,8 +431,9 @@ def render_page(
         "median, 50 % and 90 % bands; the dotted line is 2024Q3 unchanged (the naive baseline). "
         "Indicator meanings: docs/FORECAST.md.</p>",
     ]
-    for title, key in (("Events", "events"), ("Levels", "levels"),
-                       ("Scores against the record", "scores"), ("Reliability diagram", "reliability")):  # fmt: skip
+    for title, key in (("Scenario shares given the record", "odds"), ("Events", "events"),
+                       ("Levels", "levels"), ("Scores against the record", "scores"),
+                       ("Reliability diagram", "reliability")):  # fmt: skip
         if key in figures:
             parts.append(
                 f"<h2>{title}</h2><img alt='{key}' src='data:image/png;base64,{figures[key]}'>"
@@ -483,6 +485,13 @@ def write_forecast(
         tables["scores"] = scores
         figures["scores"] = _png(scores_figure(scores))
         figures["reliability"] = _png(reliability_figure(rel))
+        updated = odds.condition(spec, record)
+        odds_payload: dict[str, Any] = updated.as_dict()
+        if updated.consistent < odds.DEFAULT_MIN_ESS:
+            odds_payload["message"] = odds.too_few_message(updated, record, odds.DEFAULT_MIN_ESS)
+        else:
+            tables["odds"] = pd.DataFrame(updated.table())
+        meta["odds"] = odds_payload
     for name, frame in files.items():
         text = frame.to_csv(index=False)
         atomic_write(outdir / name, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
@@ -490,6 +499,52 @@ def write_forecast(
     atomic_write(outdir / "forecast.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
     write_json(outdir / "forecast.json", meta)
     return outdir
+
+
+def report_lines(run_dir: str | Path) -> list[tuple[str, list[str]]]:
+    """Sections for ``analysis.report`` when ``run_dir/forecast/`` holds a forecast (else none)."""
+    folder = Path(run_dir) / OUT_DIR
+    try:
+        meta = json.loads((folder / "forecast.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return []
+    lines = [
+        f"Dated forecast made {meta['made']} from {meta['replicates']} replicates (seed "
+        f"{meta['seed']}, model {meta['model_version']}): every quarter from {FORWARD_START} and "
+        f"every observable indicator in {OUT_DIR}/forecast.csv, figures in {OUT_DIR}/forecast.html "
+        "(docs/FORECAST.md)."
+    ]
+    if meta.get("record"):
+        lines.append(f"Record of observations: {meta['record']}.")
+    updated = meta.get("odds")
+    if updated and "message" in updated:
+        lines.append(f"Updated odds: {updated['message']}.")
+    elif updated:
+        shares = "; ".join(
+            f"{r['scenario']} {r['share']:.1%} [{r['ci_low']:.1%}, {r['ci_high']:.1%}] "
+            f"(prior {r['prior_share']:.1%})"
+            for r in updated["scenarios"]
+        )
+        lines.append(
+            f"Given the record ({updated['consistent']} of {updated['n']} replicates consistent, "
+            f"effective sample size {updated['ess']:.0f}): {shares}."
+        )
+    try:
+        overall = pd.read_csv(folder / "scores.csv").iloc[-1]
+    except (OSError, pd.errors.EmptyDataError, IndexError):
+        return [("Dated forecast and updated odds", lines)]
+    if overall["events"] > 0:
+        lines.append(
+            f"Brier score over {int(overall['events'])} observed events {overall['brier']:.3f} "
+            f"(2024Q3 unchanged: {overall['brier_naive']:.3f})."
+        )
+    if overall["levels"] > 0:
+        lines.append(
+            f"CRPS over {int(overall['levels'])} observed levels {overall['crps']:.3g} (2024Q3 "
+            f"unchanged: {overall['crps_naive']:.3g}); 90 % interval coverage "
+            f"{overall['coverage90']:.0%}."
+        )
+    return [("Dated forecast and updated odds", lines)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis import api, figures
+from analysis import api, figures, forecast
 from analysis import results as R
 from analysis.compare import HTML_PAGE, markdown_table
 from analysis.discovery import PrimResult, prim_box
@@ -652,6 +652,9 @@ def build(source: str | Path | R.Run | R.Sweep) -> Report:
             ranking, rare = _design_sections(rep, result)
     _fan_section(rep, result)
     argument_sections(rep, result.path)  # when the folder also holds the argument's outputs
+    # Issue 14 hook: the dated forecast and updated odds, when RUN_DIR/forecast/ holds them.
+    for heading, lines in forecast.report_lines(result.path):
+        rep.section(heading).extend(lines)
     rep.headline = headline(result, ranking, rare)
     return rep
 

@@ -200,3 +200,16 @@ def test_model_is_calibrated_on_its_own_record_and_worse_elsewhere(
     assert s_own["brier"] < s_own["brier_naive"]  # the model beats 'nothing changes'
     rel = F.reliability(own)
     assert rel["count"].sum() == (own["scored_as"] == "event").sum()
+
+
+def test_report_shows_the_forecast_and_updated_odds(run_dir: Path, tmp_path: Path) -> None:
+    from analysis import report
+
+    record = tmp_path / "r.csv"
+    record.write_text("quarter,indicator,relation,value,source\n2025Q3,ceasefire,==,0,x\n")
+    F.write_forecast(run_dir, record_path=record)
+    sections = dict(report.build(run_dir).sections)
+    lines = sections["Dated forecast and updated odds"]
+    assert any(line.startswith("Dated forecast made") for line in lines)
+    given = next(line for line in lines if line.startswith("Given the record"))
+    assert f"of {N} replicates consistent" in given and "S2" in given
