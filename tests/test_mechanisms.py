@@ -451,3 +451,25 @@ def test_S1_dominates_under_the_documented_setting() -> None:
     assert shares["S1"][1] > 0.5, shares
     assert shares["S1"][1] > shares["S2"][2], shares
     assert shares["S1"][1] > shares["neither"][2], shares
+
+
+# --- the design card's two constraint families (issue 9: they must matter) -------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "low", "high", "flow"),
+    [
+        ("sanctions.enforcement", 0.2, 0.8, "breach_share"),
+        ("stockpile.dprk", "low", "high", "munitions_total"),
+    ],
+    ids=["sanctions-M10-M17", "stockpile-M15"],
+)
+def test_card_constraints_move_the_flows_and_the_S2_share(key, low, high, flow) -> None:
+    """M10, M17 (sanctions enforcement) and M15 (the stockpile): each changes Russia's open-breach
+    frequency or the munitions delivered, and the S2 share, beyond paired sampling error."""
+    _, a = at(key, low)
+    _, b = at(key, high)
+    diff = np.asarray(a[flow], float) - np.asarray(b[flow], float)
+    assert abs(diff.mean()) > Z * diff.std(ddof=1) / np.sqrt(diff.size), (flow, diff.mean())
+    s2 = (a["scenario"] == "S2").astype(float) - (b["scenario"] == "S2").astype(float)
+    assert abs(s2.mean()) > Z * s2.std(ddof=1) / np.sqrt(s2.size), ("S2", s2.mean())
