@@ -19,6 +19,11 @@ and ``--budget`` allows, more replicates of the same seed (ids n, n+1, …) are 
 reaches ``--min-ess`` or the budget is spent; the prior then covers all replicates run. If the
 ESS is still too small the command names the observation that rules out most replicates and
 exits with status 3 instead of printing an empty table.
+
+Widening (``--widen KEY,...``, rejection ABC): the named parameters are drawn per replicate
+uniformly over their declared ranges (one stream keyed by the seed, row = replicate id) instead of
+taking the run's values. The prior is then that widened ensemble, and the consistent replicates
+give both the conditional shares and a posterior over the widened parameters.
 """
 
 from __future__ import annotations
@@ -99,6 +104,7 @@ class Odds:
     counts: dict[str, int]
     row_pass: list[float] = field(default_factory=list)  # share of replicates passing each row
     extra_replicates: int = 0
+    widened: list[dict[str, Any]] = field(default_factory=list)  # prior vs posterior, per key
 
     @property
     def ess(self) -> float:
@@ -136,6 +142,7 @@ class Odds:
             "extra_replicates": self.extra_replicates,
             "scenarios": self.table(),
             "row_pass": self.row_pass,
+            "widened": self.widened,
         }
 
 
@@ -189,6 +196,38 @@ def consistent_mask(
     return keep, passes
 
 
+WIDEN_STREAM = 14  # the issue number: a stream of draws no other part of the model uses
+
+
+def widened_draws(spec: RunSpec, keys: list[str], n: int) -> np.ndarray:
+    """Values of ``keys`` for replicate ids 0..n−1, uniform over each declared range.
+
+    Drawn from one generator keyed by (seed, WIDEN_STREAM), row by replicate id, so replicate k
+    gets the same values whatever ``n`` (numpy fills the array row by row).
+    """
+    low = np.array([P.BY_KEY[k].low for k in keys])
+    high = np.array([P.BY_KEY[k].high for k in keys])
+    draws = low + (high - low) * np.random.default_rng([spec.seed, WIDEN_STREAM]).random(
+        (n, len(keys))
+    )
+    for j, key in enumerate(keys):
+        if P.BY_KEY[key].kind is int:
+            draws[:, j] = np.round(draws[:, j])
+    return draws
+
+
+def check_widen(keys: list[str]) -> list[str]:
+    for key in keys:
+        if key not in P.BY_KEY:
+            raise O.ObservationError(f"--widen: unknown parameter {key!r}: {P.suggest(key)}")
+        if P.BY_KEY[key].kind is bool or P.BY_KEY[key].group == "classifier":
+            raise O.ObservationError(
+                f"--widen: {key} is a switch or a classifier setting; only numeric model "
+                "parameters can be widened over their ranges"
+            )
+    return keys
+
+
 def condition(
     spec: RunSpec,
     record: list[O.Observation],
@@ -198,30 +237,41 @@ def condition(
     min_ess: int = DEFAULT_MIN_ESS,
     budget: int | None = None,
     verify: bool = True,
+    widen: list[str] | None = None,
 ) -> Odds:
-    """Condition the run on ``record``; see the module docstring for the method."""
+    """Condition the run on ``record``; see the module docstring for the method.
+
+    ``widen`` names parameters that are drawn per replicate uniformly over their declared ranges
+    instead of taking the run's values (rejection ABC): the prior is then the widened ensemble,
+    and the consistent replicates also give a posterior over those parameters.
+    """
     last = O.last_quarter(spec.horizon)
     for obs in record:
         if obs.step >= spec.horizon:
             raise O.ObservationError(
                 f"{obs.quarter} {obs.indicator}: after the run's last quarter {last}"
             )
+    widen = check_widen(list(widen or []))
     stored = stored_labels(spec)
-    if not record and stored is not None:  # the empty record is the prior, exactly
+    if not record and stored is not None and not widen:  # the empty record is the prior, exactly
         counts = {s: int(np.count_nonzero(stored[1] == s)) for s in SCENARIOS}
         return Odds(spec.replicates, spec.replicates, counts, dict(counts), [])
-    names = sorted({o.indicator for o in record})
+    names = sorted({o.indicator for o in record}) or ["ceasefire"]
     prior = dict.fromkeys(SCENARIOS, 0)
     post = dict.fromkeys(SCENARIOS, 0)
     passes = np.zeros(len(record), dtype=np.int64)
     done, consistent = 0, 0
     budget = spec.replicates if budget is None else max(int(budget), spec.replicates)
+    draws = widened_draws(spec, widen, budget) if widen else np.zeros((budget, 0))
+    kept: list[np.ndarray] = []
     while done < budget and (done < spec.replicates or consistent < min_ess):
         ids = np.arange(done, min(done + batch_size, budget), dtype=np.int64)
+        params = dict(spec.params)
+        params.update({k: draws[ids, j] for j, k in enumerate(widen)})
         values, labels = O.simulate(
-            spec.params, seed=spec.seed, replicates=ids, horizon=spec.horizon, names=names
+            params, seed=spec.seed, replicates=ids, horizon=spec.horizon, names=names
         )
-        if verify and stored is not None and done < spec.replicates:
+        if verify and stored is not None and done < spec.replicates and not widen:
             check_labels(spec, ids, labels, stored)
         keep, batch_pass = consistent_mask(values, record, scale)
         passes += batch_pass
@@ -230,6 +280,7 @@ def condition(
             prior[s] += int(is_s.sum())
             post[s] += int((is_s & keep).sum())
         consistent += int(keep.sum())
+        kept.append(ids[keep])
         done += ids.size
     return Odds(
         n=done,
@@ -238,7 +289,26 @@ def condition(
         counts=post,
         row_pass=[float(p) / done for p in passes],
         extra_replicates=max(done - spec.replicates, 0),
+        widened=_widened_summary(widen, draws[:done], np.concatenate(kept)),
     )
+
+
+def _widened_summary(keys: list[str], draws: np.ndarray, kept: np.ndarray) -> list[dict[str, Any]]:
+    out = []
+    for j, key in enumerate(keys):
+        post = draws[kept, j]
+        q = np.quantile(post, (0.05, 0.5, 0.95)) if post.size else [np.nan] * 3
+        out.append(
+            {
+                "parameter": key,
+                "prior_mean": float(draws[:, j].mean()),
+                "posterior_mean": float(post.mean()) if post.size else float("nan"),
+                "q05": float(q[0]),
+                "median": float(q[1]),
+                "q95": float(q[2]),
+            }
+        )
+    return out
 
 
 def too_few_message(odds: Odds, record: list[O.Observation], min_ess: int) -> str:
@@ -262,6 +332,12 @@ def format_odds(odds: Odds) -> str:
             f"{r['scenario']:<9} {r['prior_share']:>7.1%} {r['share']:>17.1%}   "
             f"[{r['ci_low']:.1%}, {r['ci_high']:.1%}]{'':>10}{100 * r['change']:+.1f} pp"
         )
+    for w in odds.widened:
+        lines.append(
+            f"{w['parameter']} widened over its range: prior mean {w['prior_mean']:.3g}, given "
+            f"the record {w['posterior_mean']:.3g} (median {w['median']:.3g}, 90 % "
+            f"[{w['q05']:.3g}, {w['q95']:.3g}])"
+        )
     lines.append(
         f"{odds.consistent} of {odds.n} replicates consistent; effective sample size "
         f"{odds.ess:.0f}"
@@ -281,6 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-ess", type=int, default=DEFAULT_MIN_ESS)
     ap.add_argument("--budget", type=int, default=None, help="most replicates to run in all")
     ap.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
+    ap.add_argument(
+        "--widen",
+        default="",
+        help="comma-separated parameters drawn uniformly over their ranges per replicate (ABC)",
+    )
     args = ap.parse_args(argv)
     try:
         if args.tolerance_scale < 0:
@@ -289,7 +370,12 @@ def main(argv: list[str] | None = None) -> int:
         record = O.read_record(args.record, spec.horizon)
         started = time.perf_counter()
         odds = condition(
-            spec, record, scale=args.tolerance_scale, min_ess=args.min_ess, budget=args.budget
+            spec,
+            record,
+            scale=args.tolerance_scale,
+            min_ess=args.min_ess,
+            budget=args.budget,
+            widen=[k.strip() for k in args.widen.split(",") if k.strip()],
         )
         seconds = time.perf_counter() - started
     except O.ObservationError as error:

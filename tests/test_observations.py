@@ -243,3 +243,31 @@ def test_a_changed_model_is_refused(run_dir: Path, tmp_path: Path) -> None:
     )
     with pytest.raises(O.ObservationError, match="do not match runs.parquet"):
         odds.condition(odds.load_run(other), record)
+
+
+def test_widening_a_parameter_gives_its_posterior(run_dir: Path) -> None:
+    """Ceasefire hazard h uniform on [0, 1]; no ceasefire through 2026Q4 (9 quarters) has
+    likelihood (1 − h)^9, so the posterior is Beta(1, 10) with mean 1/11 (M03)."""
+    spec = odds.load_run(run_dir)
+    record = O.record_from_rows(
+        [{"quarter": "2026Q4", "indicator": "ceasefire", "relation": "==", "value": 0}]
+    )
+    result = odds.condition(spec, record, widen=["world.ceasefire_hazard"])
+    (w,) = result.widened
+    assert w["prior_mean"] == pytest.approx(0.5, abs=0.01)
+    # posterior sd 0.083 over ~1,800 consistent replicates: standard error 0.002
+    assert w["posterior_mean"] == pytest.approx(1 / 11, abs=0.01)
+    assert result.n == N and result.consistent == pytest.approx(N / 10, rel=0.1)  # P(E) = 1/10
+    # the same replicate gets the same draw whatever the batch
+    np.testing.assert_array_equal(
+        odds.widened_draws(spec, ["world.ceasefire_hazard"], 10),
+        odds.widened_draws(spec, ["world.ceasefire_hazard"], 1000)[:10],
+    )
+
+
+def test_widening_refuses_switches_and_unknown_keys(run_dir: Path) -> None:
+    spec = odds.load_run(run_dir)
+    with pytest.raises(O.ObservationError, match="switch or a classifier setting"):
+        odds.condition(spec, [], widen=["limits.stockpile"])
+    with pytest.raises(O.ObservationError, match="unknown parameter 'world.ceasefire'"):
+        odds.condition(spec, [], widen=["world.ceasefire"])
