@@ -391,7 +391,7 @@ def summary_markdown(summary: pd.DataFrame) -> str:
 def morris_markdown(table: pd.DataFrame, top: int = 12) -> str:
     """The leading parameters per output (mu*, half-width, sigma, carries)."""
     parts = []
-    for out in OUTPUTS.values():
+    for out in [o for o in OUTPUTS.values() if o in set(table["output"])]:
         part = table[table["output"] == out].sort_values("mu_star", ascending=False).head(top)
         shown = pd.DataFrame(
             {

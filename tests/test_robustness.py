@@ -8,6 +8,8 @@ with short < medium < horizon; the Morris screening must name parameters that ex
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -101,3 +103,49 @@ def test_bad_input_is_one_line(
         RB.main([*args, "part=morris" if "part" not in args[0] else args[0], f"out={tmp_path}/x"])
     assert "\n" not in str(error.value)
     assert not (tmp_path / "x").exists()  # type: ignore[operator]
+
+
+def _docs_numbers() -> object:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "docs_numbers.py"
+    spec = importlib.util.spec_from_file_location("docs_numbers", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_numbers_fill_only_the_marked_blocks(tmp_path: Path) -> None:
+    """scripts/docs_numbers.py: the numbers in the docs come from the commands' outputs."""
+    dn: Any = _docs_numbers()
+    out = tmp_path / "out"
+    A.main(["replicates=120", f"out={out}"])
+    RB.main(
+        ["definitions=3", "trajectories=2", "point_replicates=5", "replicates=60", f"out={out}"]
+    )
+    RB.main(
+        ["part=morris", "span=0.25", "trajectories=2", "point_replicates=5", f"out={out}/local"]
+    )
+    root = tmp_path / "root"
+    texts = {}
+    for rel, name, _ in dn.BLOCKS:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        start, end = dn.markers(name)
+        before = path.read_text() if path.exists() else "# kept above\n"
+        path.write_text(f"{before}{start}\nstale 37.3 %\n{end}\nkept below {name}\n")
+        texts[rel] = path.read_text()
+    files = dn.render_all(out, root)
+    meta = json.loads((out / A.JSON_FILE).read_text())
+    for path, (old, new) in files.items():
+        rel = str(path.relative_to(root))
+        assert old == texts[rel] and "stale 37.3 %" not in new
+        assert new.startswith("# kept above\n")
+        for file, name, _ in dn.BLOCKS:
+            if file == rel:
+                assert f"kept below {name}\n" in new and dn.markers(name)[0] in new
+    readme = files[root / "README.md"][1]
+    assert dn.shown(meta["command"]) in readme  # the command is shown beside its numbers
+    with pytest.raises(ValueError, match="headline"):
+        dn.replace_block("no markers here", "headline", "x", "README.md")
