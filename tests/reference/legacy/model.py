@@ -1,0 +1,609 @@
+"""The Russia–DPRK relationship among six states, as one Mesa model of R replicates.
+
+``RussiaDPRKModel`` advances R replicates at once: every state variable is a numpy array over
+replicates and every parameter may be a scalar or an array of length R, so one instance can run
+an ensemble or a whole sampled design. R = 1 is an ordinary single run. Random numbers come from
+counter-based streams keyed by (seed, replicate, step, draw) (``sim.rng``), so replicate k of seed
+s is the same trajectory in any batch.
+
+A step is one quarter. Forward runs start after 2024Q3 — the article was written in autumn 2024
+(footnotes retrieved 2024-09-18; it already mentions soldiers in Kursk, F13) — so step 1 is 2024Q4.
+The model knows nothing of Hydra, files or browsers; see ``experiments/`` and ``analysis/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+
+from sim import params as P
+from sim.world import ForwardWorld, ReplayWorld, quarter_label
+
+from .agents import (
+    DPRK,
+    LOOPHOLES,
+    MAX_TIER,
+    OBSERVE,
+    OPEN_BREACH,
+    ROK,
+    USA,
+    China,
+    Japan,
+    Russia,
+)
+from .rng import Streams
+
+DOMAINS = ("political", "defence", "economic", "technology")
+STATES = ("Russia", "DPRK", "China", "USA", "ROK", "Japan")
+
+# Fixed addresses of every random draw: (Philox block, lane). A new draw gets a new address,
+# so adding one never shifts another — replicate k stays the same trajectory.
+DRAWS: dict[str, tuple[int, int]] = {
+    "confrontation_a": (0, 0),
+    "confrontation_b": (0, 1),
+    "ceasefire": (0, 2),
+    "rok": (0, 3),
+    "summit": (1, 0),
+    "agree_defence": (1, 1),
+    "agree_economic": (1, 2),
+    "agree_technology": (1, 3),
+    "posture_a": (2, 0),
+    "posture_b": (2, 1),
+    "tech": (2, 2),
+    "detect": (2, 3),
+    "next_level": (3, 0),
+    "treaty": (3, 1),
+    "troops": (3, 2),
+    "infrastructure": (3, 3),
+    "pipeline": (4, 0),
+}
+NORMALS = {
+    "posture": ("posture_a", "posture_b"),
+    "confrontation": ("confrontation_a", "confrontation_b"),
+}
+
+# Indicators recorded every quarter for every replicate (float32), read by the classifier, the
+# fan charts and the observation record. ``defence`` and ``economic`` are delivered cooperation
+# (never paper); ``political`` is the signal of summits and visits (M23).
+TRACKED = (
+    "confrontation",
+    "political",
+    "defence",
+    "economic",
+    "technology",
+    "munitions",
+    "stockpile_ratio",
+    "oil",
+    "tech_tier",
+    "posture",
+    "cash_share",
+    "tourism",
+    "labour",
+    "china_share",
+    "troops",
+    "trade",
+    "links",
+    "summit",
+    "war",
+)
+
+# Political ties of the network view that no rule reads (display only, docs/ODD.md §2): close
+# China–DPRK and Russia–China ties, a cool Russia–ROK tie that turns cold once Seoul ships shells.
+DISPLAY_TIES = {
+    "China–DPRK": 0.7,
+    "Russia–China": 0.7,
+    "Russia–ROK": 0.3,
+    "Russia–ROK after shells": 0.05,
+}
+
+# M22 is measured as the quarters from a summit until half of what it agreed is implemented (a
+# half-life: implementation approaches the agreement and never quite reaches it); the tolerance
+# absorbs rounding.
+HALF_IMPLEMENTED = 0.5
+LAG_TOLERANCE = 1e-9
+
+# M14 names four links: a cross-border road bridge, a regular railway service, Russian mobile
+# networks and the Russian internet.
+MAX_LINKS = 4
+
+# Starting state by domain (implemented, agreed). Forward: 2024Q3, after the 2023-09 and 2024-06
+# summits and the treaty (F02, F03, F07): much agreed, part implemented (M22); trade at half its
+# possible level, first tourists (F08), some labour, one link (the rail service of F03, 2002).
+# Replay: 2000Q1, a decade after the alliance lapsed (Table 1: Putin's visit comes later).
+START_COOPERATION = {
+    "forward": {
+        "implemented": (0.7, 0.5, 0.5, 0.1),
+        "agreed": (0.8, 0.7, 0.7, 0.3),
+        "tourism": 0.3,
+        "labour": 0.2,
+        "links": 1,
+    },
+    "replay": {
+        "implemented": (0.2, 0.05, 0.05, 0),
+        "agreed": (0.2, 0.05, 0.05, 0),
+        "tourism": 0.05,
+        "labour": 0,
+        "links": 0,
+    },
+}
+
+
+class RussiaDPRKModel(mesa.Model):
+    """Six states, R replicates, quarterly steps.
+
+    Args:
+        params: parameter values by dotted key (``sim.params``); scalars or arrays of length R.
+        replicates: R, or an explicit array of replicate indices (for chunks of a design).
+        seed: base seed of the experiment.
+        horizon: number of quarters to run.
+        replay: a ``ReplayWorld`` input schedule; None runs forward from 2024Q4.
+        record: keep per-quarter trajectories of ``TRACKED`` (needed by the classifier).
+        highlight: the replicate (position) whose events are logged for the app.
+        **overrides: parameter values by dotted key (this is how ``mesa.batch_run`` passes them).
+    """
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        replicates: int | np.ndarray = 1,
+        seed: int | None = None,
+        horizon: int = P.RUN_KEYS["horizon"],
+        replay: ReplayWorld | None = None,
+        record: bool = True,
+        highlight: int = 0,
+        rng: int | None = None,
+        **overrides: Any,
+    ):
+        seed = (
+            P.RUN_KEYS["seed"]
+            if seed is None and rng is None
+            else (seed if seed is not None else rng)
+        )
+        super().__init__(rng=int(seed))
+        self.seed = int(seed)
+        if isinstance(replicates, int | np.integer):
+            if replicates < 1:
+                raise P.ParameterError(f"replicates={replicates} must be at least 1")
+            self.replicate_ids = np.arange(int(replicates), dtype=np.int64)
+        else:
+            self.replicate_ids = np.asarray(replicates, dtype=np.int64)
+        self.R = int(self.replicate_ids.size)
+        if horizon < 1:
+            raise P.ParameterError(f"horizon={horizon} must be at least 1 quarter")
+        self.horizon = int(horizon)
+        self.p = P.resolve({**(params or {}), **overrides})
+        for key, value in self.p.items():
+            if isinstance(value, np.ndarray) and value.shape != (self.R,):
+                raise P.ParameterError(
+                    f"{key}: an array parameter needs one value per replicate ({self.R}), "
+                    f"got shape {value.shape}"
+                )
+        self.forward = replay is None
+        self.streams = Streams(self.seed, self.replicate_ids)
+        self._blocks: dict[int, np.ndarray] = {}
+        self.highlight = int(highlight)
+        self.events: list[dict[str, Any]] = []
+
+        # Exchanges settled each quarter (model level: they involve two agents).
+        R = self.R
+        self.munitions_shipped = np.zeros(R)
+        self.arms_share = np.zeros(R)  # munitions shipped ÷ Russia's war demand (M04)
+        self.shipments_detected = np.zeros(R)
+        self.oil_delivered = np.zeros(R)
+        self.summit = np.zeros(R, dtype=bool)
+        self.summit_count = np.zeros(R, dtype=np.int32)
+        self.munitions_total = np.zeros(R)
+
+        # Paper and delivery (M22, M23): what summits agreed and what is implemented, by domain.
+        start = START_COOPERATION["forward" if self.forward else "replay"]
+        self.implemented = {
+            d: np.full(R, float(v)) for d, v in zip(DOMAINS, start["implemented"], strict=True)
+        }
+        self.agreed = {
+            d: np.full(R, float(v)) for d, v in zip(DOMAINS, start["agreed"], strict=True)
+        }
+        self.scope = np.ones(R)  # domains covered by the latest summit agreement (M22)
+        self.tourism = np.full(R, float(start["tourism"]))
+        self.labour = np.full(R, float(start["labour"]))
+        self.infrastructure = np.full(R, start["links"], dtype=np.int8)
+        self.gas_pipeline = np.zeros(R, dtype=bool)  # F03: the 2011 pipeline plan was not built
+        self.gas_delivered = np.zeros(R)
+        self.gas_total = np.zeros(R)
+        self.shared_interest = np.zeros(R)
+        # M22 measurement: quarters from a summit until half of what it agreed is implemented.
+        self._pending_since = np.full(R, -1)
+        self._pending_goal = np.zeros(R)
+        self._pending_domains = np.zeros((len(DOMAINS), R), dtype=bool)
+        self.lag_sum = np.zeros(len(DOMAINS) + 1)
+        self.lag_count = np.zeros(len(DOMAINS) + 1)
+
+        self.world = ForwardWorld(self) if replay is None else replay.bind(self)
+        self.start_quarter = self.world.start_quarter
+        self.cooperation = {"political": self.implemented["political"].copy()}
+        self.russia = Russia(self)
+        self.dprk = DPRK(self)
+        self.china = China(self)
+        self.russia.credibility = self.russia.assess_credibility()
+        # The start (2024Q3 forward): munitions flow as far as Russia's demand and the DPRK's
+        # offer allow — the rules applied to the initial state, so the burst of F07/F13 is the
+        # start level the classifier measures change against.
+        self.russia.interest = self.russia.assess_interest()
+        self.dprk.interest = self.dprk.assess_interest()
+        self.dprk.munitions_offer = self.dprk.offer_munitions()
+        self.russia.munitions_demand = self.russia.demand_munitions()
+        self.arms_share = self.share_of_demand(
+            np.minimum(self.russia.munitions_demand, self.dprk.munitions_offer)
+        )
+        self.oil_delivered = self.russia.offer_energy()
+        self.cooperation = self.delivered()
+        self.usa = USA(self)
+        self.rok = ROK(self)
+        self.japan = Japan(self)
+        self.start_levels = {d: self.cooperation[d].copy() for d in ("defence", "economic")}
+        self.relations = self._build_graph()
+        self.trajectory = (
+            {k: np.zeros((self.horizon, R), dtype=np.float32) for k in TRACKED} if record else None
+        )
+        # Mesa's collector, for users who attach one (``mesa.batch_run`` reads it); none by default.
+        self.datacollector: mesa.DataCollector | None = None
+
+    # -- randomness ----------------------------------------------------------------------
+    def uniform(self, name: str) -> np.ndarray:
+        """Uniforms in (0, 1), one per replicate, for the named draw of this quarter."""
+        block, lane = DRAWS[name]
+        if block not in self._blocks:
+            self._blocks[block] = self.streams.uniforms(self.steps, block)
+        return self._blocks[block][lane]
+
+    def normal(self, name: str) -> np.ndarray:
+        a, b = NORMALS[name]
+        return Streams.normals(self.uniform(a), self.uniform(b))
+
+    # -- helpers read by the agents ------------------------------------------------------
+    def relation(self, domain: str) -> np.ndarray:
+        """Russia–DPRK cooperation in a domain at the start of the quarter (0–1)."""
+        return self.cooperation[domain]
+
+    @property
+    def trade(self) -> np.ndarray:
+        """Russia–DPRK trade (0–1, the implemented economic agreements), shared with China's."""
+        return self.implemented["economic"]
+
+    def share_of_demand(self, shipped: np.ndarray) -> np.ndarray:
+        """Munitions shipped as a share of Russia's war demand at full confrontation (M04)."""
+        demand = np.broadcast_to(np.asarray(self.p["russia.war_demand"], float), shipped.shape)
+        share = np.divide(
+            shipped, demand, out=np.zeros_like(shipped, dtype=float), where=demand > 0
+        )
+        return np.minimum(share, 1)
+
+    @property
+    def quarter(self) -> str:
+        return quarter_label(self.start_quarter, self.steps)
+
+    # -- events for the app's log ----------------------------------------------------------
+    def log_event(self, kind: str, mask: np.ndarray) -> None:
+        if self.highlight < self.R and bool(np.asarray(mask)[self.highlight]):
+            self.events.append({"quarter": self.quarter, "kind": kind, "step": self.steps})
+
+    def log_change(self, kind: str, before: np.ndarray, after: np.ndarray) -> None:
+        h = self.highlight
+        if h < self.R and before[h] != after[h]:
+            self.events.append(
+                {
+                    "quarter": self.quarter,
+                    "kind": kind,
+                    "step": self.steps,
+                    "before": int(before[h]),
+                    "after": int(after[h]),
+                }
+            )
+
+    # -- the quarter -------------------------------------------------------------------------
+    def activation_order(self) -> tuple[mesa.Agent, ...]:
+        """Russia, DPRK, China, USA, ROK, Japan. Decide/act makes the order irrelevant (tested)."""
+        return (self.russia, self.dprk, self.china, self.usa, self.rok, self.japan)
+
+    def step(self) -> None:
+        """One quarter: world inputs, perceive, decide, settle exchanges, act, relations, record."""
+        if self.steps > self.horizon:  # past the horizon nothing happens (Play may overshoot)
+            self.running = False
+            return
+        self._blocks.clear()
+        self.world.advance()
+        for agent in self.activation_order():
+            agent.perceive()  # each state's interest, from the start of the quarter (M01)
+        self.shared_interest = np.sqrt(self.russia.interest * self.dprk.interest)
+        for agent in self.activation_order():
+            agent.decide()
+        self.settle_exchanges()
+        for agent in self.activation_order():
+            agent.act()
+        self.update_relations()
+        self._update_graph()
+        if self.trajectory is not None:
+            self.record()
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        if self.steps >= self.horizon:
+            self.running = False
+
+    def watch(self) -> np.ndarray:
+        """Chance that a quarter's covert shipments are noticed by any of the watchers.
+
+        Names: M10 (covert cooperation must escape the watch), F06 (UN monitoring), F01 (the
+        trilateral: US enforcement, Japan's surveillance). China's border checks are a
+        modelling choice. The watchers are independent: the chance is their noisy-or.
+        """
+        missed = (
+            (1 - self.world.un_monitoring)
+            * (1 - self.usa.enforcement_effect)
+            * (1 - self.p["china.enforcement"])
+            * (1 - self.japan.watch)
+        )
+        return 1 - missed
+
+    def settle_exchanges(self) -> None:
+        """Munitions for resources, their detection, and the economic channels.
+
+        Names: F07 (munitions shipped after the summit; satellite images), M04 (arms for
+        resources: Russia's payment follows what it receives), M15 (shipments stop at the
+        reserve), M10 (detection of covert breaches), M11 and F08 (tourism is not sanctioned,
+        it follows the political signal), M12 (labour as 'students', covert), M14 (transport
+        and communication links, slow: M22), M13 (oil and gas).
+        """
+        p, russia, dprk = self.p, self.russia, self.dprk
+        shipped = np.minimum(russia.munitions_demand, dprk.munitions_offer)
+        self.munitions_shipped = shipped
+        self.munitions_total = self.munitions_total + shipped
+        self.arms_share = self.share_of_demand(shipped)
+        chance = p["sanctions.detection"] * self.watch()
+        self.shipments_detected = ((shipped > 0) & (self.uniform("detect") < chance)).astype(float)
+        self.log_event("shipment_detected", self.shipments_detected > 0)
+        self.oil_delivered = russia.energy_offer
+        pace, agreed = p["russia.implementation_rate"], self.agreed["economic"]
+        covert = russia.posture >= LOOPHOLES
+        deliverable = np.minimum(agreed, self.economic_capacity())
+        self.labour += pace * (deliverable * covert - self.labour)
+        self.tourism += pace * (self.world.border_open * self.relation("political") - self.tourism)
+        projects = self.implemented["economic"]  # links follow delivered, not paper, cooperation
+        link_chance = p["russia.link_rate"] * projects / self.scope
+        built = (self.uniform("infrastructure") < link_chance) & (self.infrastructure < MAX_LINKS)
+        self.infrastructure = self.infrastructure + built
+        self.log_event("infrastructure", built)
+        self.deliver_gas(projects)
+
+    def deliver_gas(self, projects: np.ndarray) -> None:
+        """Natural gas needs a pipeline, agreed in 2011 and never built: a wide, slow project.
+
+        Names: M13 (gas under intergovernmental arrangements), M04 (resources in return for arms),
+        F03 (the 2011 pipeline talks), M22 (wide agreements are slow). A modelling choice
+        (docs/ODD.md §11): the article names gas, not a pipeline. Gas is not under the UN caps.
+        """
+        p = self.p
+        new = ~self.gas_pipeline & (self.uniform("pipeline") < p["russia.pipeline_rate"] * projects)
+        self.gas_pipeline = self.gas_pipeline | new
+        self.log_event("pipeline", new)
+        self.gas_delivered = (
+            p["russia.gas_supply"] * self.implemented["economic"] * self.gas_pipeline
+        )
+        self.gas_total = self.gas_total + self.gas_delivered
+
+    def banking_open(self) -> np.ndarray:
+        """Cash can move only through banks the sanctions close: with an open breach, or with the
+        barter limit switched off (M16, M17)."""
+        return (self.russia.posture == OPEN_BREACH) | ~np.asarray(self.p["limits.barter"], bool)
+
+    def economic_capacity(self) -> np.ndarray:
+        """How much economic cooperation can be delivered this quarter (0–1).
+
+        Names: M10 (what breaches nothing can always move; covert channels must escape the
+        watch), M17 (an open breach moves everything), M16 (barter carries only survival trade
+        unless the DPRK pays in munitions or labour; cash needs open banking).
+        """
+        p, posture = self.p, self.russia.posture
+        permitted = p["sanctions.permitted_share"]
+        covert = permitted + (1 - permitted) * (1 - self.watch())
+        by_posture = np.select([posture == OBSERVE, posture == LOOPHOLES], [permitted, covert], 1)
+        barter = p["russia.barter_base"]
+        paid_in_kind = barter + (1 - barter) * np.maximum(self.arms_share, self.labour)
+        by_barter = np.where(self.banking_open(), 1, paid_in_kind)
+        return np.minimum(by_posture, by_barter)
+
+    def update_relations(self) -> None:
+        """Summits sign paper; delivery follows slowly and only as far as capacity allows.
+
+        Names: M01 (summits track shared interest), M23 (visits as 'messages' while the US backs
+        Ukraine: more summits, no delivery of their own), M22 (implementation is slow, the slower
+        the wider the agreement), M02 (paper without delivery fades), M07 (the domains a summit
+        covers), M10, M16, M17 (the economic capacity).
+        """
+        p, world = self.p, self.world
+        si = self.shared_interest
+        message = (
+            p["russia.signalling"] * p["usa.ukraine_support"] * world.war * world.confrontation
+        )
+        both = self.russia.interest * self.dprk.interest  # shared interest²: both must want it
+        chance = p["russia.summit_rate"] * both + message
+        summit = self.uniform("summit") < chance
+        self.summit = summit
+        self.summit_count += summit
+        self.log_event("summit", summit)
+        control = p["russia.tech_control"] * p["limits.technology"]
+        agrees = {
+            "political": summit,
+            "defence": summit & (self.uniform("agree_defence") < self.russia.interest),
+            "economic": summit & (self.uniform("agree_economic") < si),
+            "technology": summit & (self.uniform("agree_technology") < si * (1 - control)),
+        }
+        scope = sum(a.astype(float) for a in agrees.values())
+        self.scope = np.where(summit, scope, self.scope)
+        rate = p["russia.implementation_rate"] / self.scope
+        capacity = {"economic": self.economic_capacity()}
+        for d in DOMAINS:
+            agreed, done = self.agreed[d], self.implemented[d]
+            reach = np.minimum(done + p["russia.paper_ambition"] * si, 1)
+            agreed = np.where(agrees[d], np.maximum(agreed, reach), agreed)
+            agreed = agreed - p["russia.paper_fade"] * np.maximum(agreed - done, 0)
+            target = np.minimum(agreed, capacity.get(d, 1))
+            gap = target - done
+            done = done + np.where(gap > 0, rate, p["russia.implementation_rate"]) * gap
+            self.agreed[d], self.implemented[d] = agreed, done
+        self._measure_implementation_lag(agrees)
+        memory = p["russia.signal_memory"]
+        signal = memory * self.cooperation["political"] + (1 - memory) * summit
+        self.cooperation = self.delivered(signal)
+
+    def delivered(self, signal: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The cooperation indices (0–1): delivered, never paper.
+
+        Names: F07, F13, M04 (defence: munitions as a share of Russia's demand, and soldiers),
+        M09–M14, M16 (economy: the mean of its five channels — energy, trade, labour, tourism,
+        links), M08 (technology: the tier handed over), M23 (political: the signal of visits).
+        """
+        p = self.p
+        supply = np.broadcast_to(np.asarray(p["russia.energy_supply"], float), (self.R,))
+        energy = np.divide(self.oil_delivered, supply, out=np.zeros(self.R), where=supply > 0)
+        channels = (
+            np.minimum(energy, 1),
+            self.implemented["economic"],
+            self.labour,
+            self.tourism,
+            self.infrastructure / MAX_LINKS,
+        )
+        return {
+            "political": self.cooperation["political"] if signal is None else signal,
+            "defence": (self.arms_share + self.dprk.troops_deployed) / len(("munitions", "troops")),
+            "economic": sum(channels) / len(channels),
+            "technology": self.russia.tech_tier / MAX_TIER,
+        }
+
+    def _measure_implementation_lag(self, agrees: Mapping[str, np.ndarray]) -> None:
+        """Quarters from a summit to half of its agreed increase implemented, by scope (M22)."""
+        mask = self._pending_domains
+        pending = self._pending_since >= 0
+        if pending.any():
+            current = sum(self.implemented[d] * mask[i] for i, d in enumerate(DOMAINS))
+            current = current / np.maximum(mask.sum(axis=0), 1)
+            done = pending & (current >= self._pending_goal)
+            if done.any():
+                scope = mask.sum(axis=0)[done]
+                lag = self.steps - self._pending_since[done]
+                np.add.at(self.lag_sum, scope, lag)
+                np.add.at(self.lag_count, scope, 1)
+                self._pending_since[done] = -1
+        summit = agrees["political"]
+        if summit.any():
+            for i, d in enumerate(DOMAINS):
+                mask[i] = np.where(summit, agrees[d], mask[i])
+            start = sum(self.implemented[d] * mask[i] for i, d in enumerate(DOMAINS))
+            goal = sum(self.agreed[d] * mask[i] for i, d in enumerate(DOMAINS))
+            n = np.maximum(mask.sum(axis=0), 1)
+            half = (start + HALF_IMPLEMENTED * (goal - start)) / n
+            self._pending_goal = np.where(summit, half + LAG_TOLERANCE, self._pending_goal)
+            self._pending_since = np.where(summit, self.steps, self._pending_since)
+
+    def record(self) -> None:
+        """Write this quarter's indicators into the per-replicate trajectories."""
+        t, tr, russia = self.steps - 1, self.trajectory, self.russia
+        row = {
+            "confrontation": self.world.confrontation,
+            "political": self.cooperation["political"],
+            "defence": self.cooperation["defence"],
+            "economic": self.cooperation["economic"],
+            "technology": self.cooperation["technology"],
+            "munitions": self.munitions_shipped,
+            "stockpile_ratio": np.divide(
+                self.dprk.stockpile,
+                self.dprk.reserve,
+                out=np.full(self.R, np.inf),
+                where=self.dprk.reserve > 0,
+            ),
+            "oil": self.oil_delivered,
+            "tech_tier": russia.tech_tier,
+            "posture": russia.posture,
+            "cash_share": self.cash_share(),
+            "tourism": self.tourism,
+            "labour": self.labour,
+            "china_share": self.china.trade_share,
+            "troops": self.dprk.troops_deployed,
+            "trade": self.trade,
+            "links": self.infrastructure,
+            "summit": self.summit,
+            "war": self.world.war,
+        }
+        for key, value in row.items():
+            tr[key][t] = value
+
+    def cash_share(self) -> np.ndarray:
+        """Share of Russia–DPRK trade paid in cash rather than barter (M16).
+
+        Cash needs banking channels the sanctions close: while they are closed only the few
+        accounts left carry cash (``russia.cash_base``); once open, cash grows with the trade.
+        """
+        base = self.p["russia.cash_base"]
+        return base + (1 - base) * self.trade * self.banking_open()
+
+    # -- the relations graph -------------------------------------------------------------------
+    def _build_graph(self) -> nx.Graph:
+        graph = nx.Graph()
+        graph.add_nodes_from(STATES)
+        for i, a in enumerate(STATES):
+            for b in STATES[i + 1 :]:
+                graph.add_edge(a, b, **{d: np.zeros(self.R) for d in DOMAINS}, flows={})
+        self._update_graph(graph)
+        return graph
+
+    def _update_graph(self, graph: nx.Graph | None = None) -> None:
+        """Refresh the per-pair cooperation and flows (arrays over replicates, not copies).
+
+        Only the Russia–DPRK, China–DPRK and trilateral edges change in this model; the others
+        keep the values set here (documented in docs/ODD.md).
+        """
+        g = self.relations if graph is None else graph
+        rd = g.edges["Russia", "DPRK"]
+        rd.update(self.cooperation)
+        rd["flows"] = {
+            "munitions DPRK→Russia": self.munitions_shipped,
+            "oil products Russia→DPRK": self.oil_delivered,
+            "gas Russia→DPRK": self.gas_delivered,
+            "tourists Russia→DPRK": self.tourism,
+            "labour DPRK→Russia": self.labour,
+            "trade": self.trade,
+        }
+        cd = g.edges["China", "DPRK"]
+        cd["economic"] = self.china.trade_share
+        cd["political"] = DISPLAY_TIES["China–DPRK"]
+        cd["flows"] = {"trade": self.china.trade}
+        tri = self.world.trilateral
+        for a, b in (("USA", "Japan"), ("USA", "ROK"), ("Japan", "ROK")):
+            e = g.edges[a, b]
+            e["political"] = tri
+            e["defence"] = tri
+        g.edges["Russia", "China"]["political"] = DISPLAY_TIES["Russia–China"]
+        g.edges["Russia", "ROK"]["political"] = np.where(
+            self.rok.ships_shells,
+            DISPLAY_TIES["Russia–ROK after shells"],
+            DISPLAY_TIES["Russia–ROK"],
+        )
+
+    # -- results ---------------------------------------------------------------------------
+    def run(self) -> RussiaDPRKModel:
+        """Run to the horizon and return self."""
+        while self.running:
+            self.step()
+        return self
+
+
+if __name__ == "__main__":
+    model = RussiaDPRKModel(replicates=1000, seed=1).run()
+    from sim.classifier import classify
+
+    labels = classify(model)["scenario"]
+    for s in ("S1", "S2", "neither"):
+        print(s, (labels == s).mean())
