@@ -2,8 +2,10 @@
 
 The server only fills numbers into these dicts (Solara's ``VegaLite`` widget, the one behind
 ``solara.FigureAltair``, draws them); a Matplotlib PNG per step took 0.3–0.8 s on two cores.
-Both charts read a precomputed :class:`~experiments.app.ensemble.Run` at quarter ``step`` and
-show nothing of later quarters:
+Both charts hold a whole precomputed :class:`~experiments.app.ensemble.Run` and declare a
+``step`` parameter that filters their data to the quarters revealed so far
+(:class:`experiments.app.reveal.RevealChart` sets it on Step; nothing is drawn of later quarters,
+though the numbers are in the page — a reader of the browser's developer tools can read ahead):
 
 - :func:`network_spec`: the six states, one line per cooperation domain (width = ensemble mean;
   political, defence, economic, technology — M07, M22) and the quarter's flows as labels;
@@ -67,8 +69,13 @@ def quarter_axis(start_quarter: str, horizon: int, title: str) -> dict[str, Any]
     }
 
 
-def flows_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
-    """Ensemble bands and the highlighted replicate of each key flow, quarters 1..step."""
+def step_param(step: int) -> list[dict[str, Any]]:
+    """The ``step`` parameter (a Vega signal) that reveals quarters 1..step."""
+    return [{"name": "step", "value": step}]
+
+
+def flows_spec(run: Run, lang: str, step: int = 0) -> dict[str, Any]:
+    """Ensemble bands and the highlighted replicate of each key flow, filtered to ``step``."""
     x_axis = quarter_axis(run.start_quarter, run.horizon, t("flows.quarter", lang))
     x_scale = {"domain": [1, run.horizon], "nice": False}
     median, highlight = t("flows.median", lang), t("flows.highlight", lang)
@@ -87,7 +94,7 @@ def flows_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
                 "line": line,
                 "value": round(float(v), 4),
             }
-            for k in range(step)
+            for k in range(run.horizon)
             for line, v in ((median, q[2, k]), (highlight, h[k]))
         ]
         charts.append(
@@ -100,10 +107,12 @@ def flows_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
                     ],
                     "fontSize": 9,
                     "anchor": "start",
+                    "frame": "bounds",
                 },
                 "width": FLOW_SIZE[0],
                 "height": FLOW_SIZE[1],
                 "data": {"values": values},
+                "transform": [{"filter": "datum.quarter <= step"}],
                 "layer": [
                     {
                         "mark": {"type": "area", "color": "#c6dbef"},
@@ -139,19 +148,30 @@ def flows_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
         )
     return {
         "$schema": VEGA_LITE_SCHEMA,
+        "params": step_param(step),
+        "padding": 10,
         "columns": 2,
         "concat": charts,
         "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 9}},
-        "usermeta": {"step": step, **EMBED},
+        "usermeta": EMBED,
         "description": f"{t('flows.outer', lang)}; {t('flows.inner', lang)}",
     }
 
 
-def network_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
+def network_spec(run: Run, lang: str, step: int = 0) -> dict[str, Any]:
     """The six states at quarter ``step``: lines by domain (width = mean), flow labels."""
-    quarter = run.at(step)
-    edges = quarter.edges if quarter else run.start_edges
-    segments, labels = [], []
+    segments: list[dict[str, Any]] = []
+    labels: list[dict[str, Any]] = []
+    quarters = [(0, run.start_edges)] + [(q.step, q.edges) for q in run.quarters]
+    for k, edges in quarters:
+        _network_quarter(k, edges, lang, segments, labels)
+    return _network(segments, labels, lang, step)
+
+
+def _network_quarter(
+    k: int, edges: list[dict[str, Any]], lang: str, segments: list, labels: list
+) -> None:
+    """Line segments and flow labels of quarter ``k`` (field ``q``)."""
     for edge in edges:
         a, b = edge["a"], edge["b"]
         (xa, ya), (xb, yb) = POSITIONS[a], POSITIONS[b]
@@ -164,6 +184,7 @@ def network_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
             off = (i - 1.5) * 0.012
             segments.append(
                 {
+                    "q": k,
                     "x": xa + off * nx_,
                     "y": ya + off * ny_,
                     "x2": xb + off * nx_,
@@ -173,14 +194,18 @@ def network_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
                     "value": round(value, 3),
                 }
             )
-        if edge["flows"] and quarter is not None:
+        if edge["flows"] and k > 0:
             where = LABEL_POSITIONS.get((a, b), ((xa + xb) / 2, (ya + yb) / 2))
             text = [
                 t(EDGE_FLOWS[name], lang, value=value)
                 for name, value in edge["flows"].items()
                 if name in EDGE_FLOWS  # a flow the lead adds later shows once it has a label
             ]
-            labels.append({"x": where[0], "y": where[1], "text": text})
+            labels.append({"q": k, "x": where[0], "y": where[1], "text": text})
+
+
+def _network(segments: list, labels: list, lang: str, step: int) -> dict[str, Any]:
+    """The network spec around its (all-quarter) segments and labels."""
     nodes = [
         {"x": POSITIONS[s][0], "y": POSITIONS[s][1], "text": t(f"state.{s}", lang)} for s in STATES
     ]
@@ -190,14 +215,17 @@ def network_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
         "domain": [t(f"domain.{d}", lang) for d in DOMAINS],
         "range": list(DOMAIN_COLOURS.values()),
     }
+    this_quarter = [{"filter": "datum.q == step"}]
     return {
         "$schema": VEGA_LITE_SCHEMA,
+        "params": step_param(step),
         "width": NETWORK_SIZE[0],
         "height": NETWORK_SIZE[1],
         "title": {"text": lines(t("network.note", lang), 75), "fontSize": 10, "anchor": "start"},
         "layer": [
             {
                 "data": {"values": segments},
+                "transform": this_quarter,
                 "mark": {"type": "rule", "opacity": 0.8},
                 "encoding": {
                     "x": x,
@@ -216,6 +244,7 @@ def network_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
             },
             {
                 "data": {"values": labels},
+                "transform": this_quarter,
                 "mark": {"type": "text", "fontSize": 9, "color": "#333333"},
                 "encoding": {"x": x, "y": y, "text": {"field": "text"}},
             },
@@ -231,7 +260,7 @@ def network_spec(run: Run, step: int, lang: str) -> dict[str, Any]:
             },
         ],
         "config": {"view": {"stroke": None}},
-        "usermeta": {"step": step, **EMBED},
+        "usermeta": EMBED,
     }
 
 

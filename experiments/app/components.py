@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from html import escape
 from typing import Any
 
 import solara
-from solara.widgets import VegaLite
 
 from experiments import exercise as ex
-from experiments.app import charts, texts
+from experiments.app import texts
 from experiments.app.ensemble import Run, ensemble_run, slider_step
+from experiments.app.lesson import LessonView, show
 from experiments.i18n import LANGUAGES, check_language, t
 from sim import params as P
 
@@ -35,7 +34,6 @@ SEED = P.RUN_KEYS["seed"]
 HORIZON = P.RUN_KEYS["horizon"]
 TEACH = tuple(p for p in P.PARAMETERS if p.teach)
 BASELINE = "baseline"  # the exercise selector's value for the article's own assumptions
-PLAY_INTERVAL = 0.6  # seconds between quarters when playing
 
 language = solara.reactive(DEFAULT_LANGUAGE)
 
@@ -44,7 +42,7 @@ CSS = """
   padding: 8px 12px 8px 8px; box-sizing: border-box; width: 100%; max-width: 100vw;
   align-items: start; }
 @media (max-width: 1150px) { .teach-app { grid-template-columns: 300px minmax(0, 1fr); } }
-.teach-side, .teach-main { min-width: 0; }
+.teach-side, .teach-main, .teach-main-host { min-width: 0; }
 .teach-side { display: flex; flex-direction: column; gap: 8px; overflow-wrap: anywhere; }
 .teach-main { display: grid; grid-template-columns: repeat(auto-fill, minmax(450px, 1fr));
   gap: 10px; align-content: start; }
@@ -60,6 +58,10 @@ CSS = """
 .teach-param-value { flex: 0 0 auto; min-width: 3.2em; text-align: right; font-weight: 600;
   font-variant-numeric: tabular-nums; }
 .teach-buttons { display: flex; flex-wrap: wrap; gap: 6px; }
+.teach-submit .v-btn { margin-top: 10px; }
+.teach-controls { grid-column: 1 / -1; display: flex; flex-wrap: wrap; align-items: center;
+  gap: 6px 16px; }
+.teach-controls .teach-finished { flex: 1 1 100%; margin-top: 0; }
 .teach-buttons .v-btn { text-transform: none; letter-spacing: normal; }
 .teach-finished { background: #e8f5e9; border-left: 4px solid #2e7d32; padding: 6px 8px;
   margin-top: 6px; }
@@ -184,100 +186,6 @@ def Parameters(pending: solara.Reactive[dict[str, Any]]) -> None:
         )
 
 
-@solara.component
-def Controls(
-    step: solara.Reactive[int],
-    playing: solara.Reactive[bool],
-    on_reset: Any,
-    horizon: int,
-) -> None:
-    """Reset, Step and Play/Pause in the chosen language, and the end-of-run message."""
-    lang = language.value
-    finished = step.value >= horizon
-
-    def play_loop() -> None:
-        while playing.value and step.value < horizon:
-            time.sleep(PLAY_INTERVAL)
-            if not playing.value:
-                return
-            step.set(min(step.value + 1, horizon))
-        playing.set(False)
-
-    solara.use_thread(play_loop, dependencies=[playing.value])
-
-    with solara.Div(classes=["teach-card", "teach-controls"]):
-        with solara.Div(classes=["teach-buttons"]):
-            solara.Button(
-                t("control.reset", lang),
-                on_click=on_reset,
-                color="primary",
-                classes=["teach-reset"],
-            )
-            solara.Button(
-                t("control.step", lang),
-                on_click=lambda: step.set(min(step.value + 1, horizon)),
-                disabled=finished or playing.value,
-                classes=["teach-step-button"],
-            )
-            solara.Button(
-                t("control.pause" if playing.value else "control.play", lang),
-                on_click=lambda: playing.set(not playing.value),
-                disabled=finished,
-                classes=["teach-play"],
-            )
-        solara.Div(
-            children=[t("control.progress", lang, step=step.value, horizon=horizon)],
-            classes=["teach-progress"],
-        )
-        if finished:
-            solara.Div(
-                children=[t("control.finished", lang, horizon=horizon)],
-                classes=["teach-finished"],
-            )
-
-
-# -- panels -------------------------------------------------------------------------------------
-@solara.component
-def FuturesPanel(run: Run, step: int) -> None:
-    lang = language.value
-    html = run.memo(("futures", step, lang), lambda: texts.futures_html(run, step, lang))
-    with solara.Div(classes=["teach-panel", "teach-futures"]):
-        heading("h3", t("panel.futures", lang))
-        solara.HTML("div", unsafe_innerHTML=html)
-        # machine-readable marker of the quarter shown (the browser tests wait for it)
-        solara.Div(children=[str(step)], classes=["teach-step"], style={"display": "none"})
-
-
-@solara.component
-def NetworkView(run: Run, step: int) -> None:
-    lang = language.value
-    spec = run.memo(("network", step, lang), lambda: charts.network_spec(run, step, lang))
-    with solara.Div(classes=["teach-panel", "teach-network"]):
-        heading("h3", t("panel.network", lang))
-        VegaLite.element(spec=spec)
-
-
-@solara.component
-def FlowsView(run: Run, step: int) -> None:
-    lang = language.value
-    spec = run.memo(("flows", step, lang), lambda: charts.flows_spec(run, step, lang))
-    with solara.Div(classes=["teach-panel", "teach-flows"]):
-        heading("h3", t("panel.flows", lang))
-        VegaLite.element(spec=spec)
-
-
-@solara.component
-def EventLog(run: Run, step: int) -> None:
-    lang = language.value
-    html = run.memo(("events", step, lang), lambda: texts.events_html(run, step, lang))
-    with solara.Div(classes=["teach-panel", "teach-events"]):
-        heading("h3", t("panel.events", lang))
-        solara.HTML("div", unsafe_innerHTML=html)
-
-
-COMPONENTS = (FuturesPanel, NetworkView, FlowsView, EventLog)
-
-
 # -- the sidebar's lesson card and the class board's submit card ---------------------------------
 @solara.component
 def LessonCard(exercise: solara.Reactive[str], on_load: Any) -> None:
@@ -325,10 +233,9 @@ def class_board() -> Any:
 
 
 @solara.component
-def SubmitCard(run: Run, step_r: solara.Reactive[int]) -> None:
+def SubmitCard(run: Run, view: LessonView) -> None:
     """Send this session's settings and shares to the class board (students can only add)."""
     lang = language.value
-    step = step_r.value
     board = class_board()
     name = solara.use_reactive("")
     group = solara.use_reactive("")
@@ -340,6 +247,7 @@ def SubmitCard(run: Run, step_r: solara.Reactive[int]) -> None:
     def submit() -> None:
         from experiments.classboard import BoardError
 
+        step = view.step  # the quarter the student's page shows (synced from the browser)
         quarter = run.at(step)
         if quarter is None:
             message.set(t("board.run_first", lang))
@@ -382,22 +290,31 @@ def Page() -> None:
     exercise = solara.use_reactive(BASELINE)
     pending = solara.use_reactive({})  # slider positions, applied on Reset
     applied = solara.use_reactive({})
-    step = solara.use_reactive(0)
-    playing = solara.use_reactive(False)
+    generation = solara.use_reactive(0)  # bumped by Reset and by loading an exercise
     run = solara.use_memo(lambda: run_for(applied.value), [tuple(sorted(applied.value.items()))])
+    view = solara.use_memo(LessonView, [])
+    shown = solara.use_ref((None, -1))  # (run, generation) the view shows
 
     def reset() -> None:
-        playing.set(False)
         applied.set(dict(pending.value))
-        step.set(0)
+        generation.set(generation.value + 1)
 
     def load(name: str) -> None:
         values = exercise_values(name)
-        playing.set(False)
         exercise.set(name)
         pending.set(dict(values))
         applied.set(dict(values))
-        step.set(0)
+        generation.set(generation.value + 1)
+
+    view.on_reset = reset
+
+    def put() -> None:
+        # a language switch keeps the quarter; a new run or a Reset starts at quarter 0
+        same = shown.current == (id(run), generation.value)
+        show(view, run, lang, view.step if same else 0)
+        shown.current = (id(run), generation.value)
+
+    solara.use_effect(put, [id(run), lang, generation.value])
 
     solara.Title(t("app.title", lang))
     solara.Style(CSS)
@@ -405,15 +322,6 @@ def Page() -> None:
         with solara.Div(classes=["teach-side"]):
             heading("h2", t("app.title", lang))
             LessonCard(exercise, load)
-            Controls(step, playing, reset, run.horizon)
             Parameters(pending)
-            SubmitCard(run, step)
-        MainArea(run, step)
-
-
-@solara.component
-def MainArea(run: Run, step: solara.Reactive[int]) -> None:
-    """The four panels at the session's quarter (only this re-renders on Step)."""
-    with solara.Div(classes=["teach-main"]):
-        for component in COMPONENTS:
-            component(run, step.value)
+            SubmitCard(run, view)
+        solara.Div(classes=["teach-main-host"], children=[view])

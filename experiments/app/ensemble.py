@@ -104,9 +104,14 @@ def _flows(model: RussiaDPRKModel) -> dict[str, np.ndarray]:
         "munitions": tr["munitions"],
         "oil": tr["oil"],
         "tech_tier": tr["tech_tier"],
-        "trade": np.asarray(RussiaDPRKModel.russia_trade_at(tr["economic"])),
+        "trade": tr["trade"] if "trade" in tr else _trade_from_economic(model, tr["economic"]),
         "tourism": tr["tourism"],
     }
+
+
+def _trade_from_economic(model: RussiaDPRKModel, economic: np.ndarray) -> np.ndarray:
+    """Trade of a model that tracks economic cooperation but not trade itself."""
+    return np.asarray(type(model).russia_trade_at(economic))
 
 
 def _edges(model: RussiaDPRKModel) -> list[dict[str, Any]]:
