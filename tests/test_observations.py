@@ -271,3 +271,8 @@ def test_widening_refuses_switches_and_unknown_keys(run_dir: Path) -> None:
         odds.condition(spec, [], widen=["limits.stockpile"])
     with pytest.raises(O.ObservationError, match="unknown parameter 'world.ceasefire'"):
         odds.condition(spec, [], widen=["world.ceasefire"])
+
+
+def test_docs_list_the_declared_indicators() -> None:
+    """docs/FORECAST.md carries the output of python -m analysis.observations list."""
+    assert O.table_markdown() in (ROOT / "docs" / "FORECAST.md").read_text(encoding="utf-8")
