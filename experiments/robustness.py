@@ -75,6 +75,7 @@ __all__ = [
     "morris",
     "reclassify",
     "summarise_definitions",
+    "threshold_effects",
 ]
 
 CLASSIFIER: tuple[P.Param, ...] = tuple(p for p in P.PARAMETERS if p.group == "classifier")
@@ -210,6 +211,37 @@ def summarise_definitions(table: pd.DataFrame) -> pd.DataFrame:
             }
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def threshold_effects(table: pd.DataFrame) -> pd.DataFrame:
+    """Spearman rank correlation of each classifier parameter with the S2 and S1 shares.
+
+    Which parts of the definition move the shares most, per ensemble (NaN where a share does
+    not vary across the definitions).
+    """
+    from scipy.stats import spearmanr
+
+    rows = []
+    for p in CLASSIFIER:
+        row: dict[str, Any] = {"parameter": p.key}
+        for name, part in table.groupby("ensemble", sort=False):
+            for s in ("S2", "S1"):
+                shares_ = part[f"{s}_share"]
+                varies = shares_.nunique() > 1 and part[p.key].nunique() > 1
+                rho = spearmanr(part[p.key], shares_).statistic if varies else np.nan
+                row[f"rho_{s}_{name}"] = float(rho)
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    first = [c for c in out.columns if c.startswith("rho_S2_")][-1]
+    return out.reindex(out[first].abs().sort_values(ascending=False).index)
+
+
+def threshold_markdown(effects: pd.DataFrame) -> str:
+    """The rank correlations as a Markdown table (two decimals, blank for NaN)."""
+    shown = effects.copy()
+    for c in shown.columns[1:]:
+        shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:+.2f}")
+    return markdown_table(shown)
 
 
 def definitions_figure(table: pd.DataFrame, defaults: pd.DataFrame | None = None) -> Figure:
@@ -413,6 +445,7 @@ def to_markdown(
     summary: pd.DataFrame | None,
     defaults: pd.DataFrame | None,
     morris_table: pd.DataFrame | None,
+    definitions_table: pd.DataFrame | None = None,
 ) -> str:
     """robustness.md: provenance, the definitions summary, the Morris ranking."""
     parts = [
@@ -424,7 +457,7 @@ def to_markdown(
         f"{meta['model_version']}",
         "",
     ]
-    if summary is not None and defaults is not None:
+    if summary is not None and defaults is not None and definitions_table is not None:
         d = meta["definitions"]
         parts += [
             "## (a) Across classifier definitions",
@@ -435,6 +468,10 @@ def to_markdown(
             "again per definition).",
             "",
             summary_markdown(summary),
+            "Which parts of the definition move the shares (Spearman rank correlation across "
+            "the definitions; blank: the share does not vary):",
+            "",
+            threshold_markdown(threshold_effects(definitions_table)),
             "At the default definition: "
             + "; ".join(
                 f"{r.ensemble}: "
@@ -550,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         meta["morris"] = {**info, "carriers": carriers(morris_table)}
     meta["seconds"] = round(time.perf_counter() - started, 1)
     # render everything, then write (json last)
-    md = to_markdown(meta, summary, defaults, morris_table)
+    md = to_markdown(meta, summary, defaults, morris_table, def_table)
     files: dict[str, Any] = {MD_FILE: md}
     if def_table is not None:
         files[DEF_CSV] = def_table.to_csv(index=False)

@@ -124,6 +124,10 @@ def robustness_block(folder: Path) -> str:
         f"default definition: {at_default}.",
         "",
         RB.summary_markdown(summary),
+        "Which parts of the definition move the shares (Spearman rank correlation across the "
+        "definitions; blank: the share does not vary):",
+        "",
+        RB.threshold_markdown(RB.threshold_effects(definitions)),
         f"(b) Morris screening: {m['parameters']} model parameters over their declared ranges, "
         f"{m['trajectories']} trajectories, {m['points']:,} points × {m['point_replicates']} "
         f"replicates. Parameters that carry S2 − S1 (mu* minus its 95 % half-width above the "

@@ -149,3 +149,13 @@ def test_docs_numbers_fill_only_the_marked_blocks(tmp_path: Path) -> None:
     assert dn.shown(meta["command"]) in readme  # the command is shown beside its numbers
     with pytest.raises(ValueError, match="headline"):
         dn.replace_block("no markers here", "headline", "x", "README.md")
+
+
+def test_threshold_effects_rank_the_parameter_that_moves_s2() -> None:
+    draws = RB.classifier_draws(20, seed=2, horizon=40)
+    table = draws.assign(ensemble="war_on", S1_share=0.0)
+    table["S2_share"] = 1.0 - (table["classifier.s2_burst_ratio"] - 0.25)  # falls with the ratio
+    effects = RB.threshold_effects(table)
+    assert effects.iloc[0]["parameter"] == "classifier.s2_burst_ratio"
+    assert effects.iloc[0]["rho_S2_war_on"] == pytest.approx(-1.0)
+    assert effects["rho_S1_war_on"].isna().all()  # S1 does not vary
