@@ -630,7 +630,7 @@ table.t th, table.t td {{ border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; t
 img.fig {{ max-width: 100%; height: auto; display: block; margin: 0.5em 0 1.5em; }}
 pre {{ background: #f6f6f6; padding: 0.6em; overflow-x: auto; }}
 p, li, dd, figcaption {{ overflow-wrap: anywhere; }}
-.scroll {{ max-width: 100%; overflow-x: auto; }}
+.scroll {{ max-width: 100%; overflow-x: auto; }} .scroll td {{ white-space: nowrap; }}
 figure {{ margin: 0.5em 0 1.5em; }} figure svg {{ max-width: 100%; height: auto; display: block; }}
 p.headline {{ font-size: 1.1em; line-height: 1.45; }}
 ul.prov {{ color: #555; font-size: 0.85em; }}

@@ -202,7 +202,8 @@ def fan_chart(quantiles: pd.DataFrame, indicator: str, note: str = "") -> Figure
         step = max(1, len(t) // 4)
         ax.set_xticks(t[::step], part["label"].to_numpy()[::step], rotation=45, fontsize=7)
         ax.set_xlabel("quarter", fontsize=8)
-    axes[0].set_ylabel(INDICATOR_UNITS.get(indicator, f"{indicator} (model units)"), fontsize=8)
+    label = INDICATOR_UNITS.get(indicator, f"{indicator} (model units)")
+    axes[0].set_ylabel(label.replace(" (", "\n("), fontsize=8)  # the unit on a second line
     axes[0].legend(frameon=False, fontsize=7, loc="best")
     title = f"{indicator}: median, 50 % and 90 % bands by quarter"
     fig.suptitle(title + (f"\n{note}" if note else ""), fontsize=9)

@@ -59,7 +59,7 @@ HTML_MAX_ROWS = 60
 SCENARIO_WORDS = {
     "S1": "S1 (the alliance expands)",
     "S2": "S2 (a message to the West)",
-    "neither": "neither scenario",
+    "neither": "neither (a run that fits neither S1 nor S2)",
 }
 #: What the statistic columns of the tables mean (parameters are explained from sim.params).
 COLUMN_LEGEND = {
@@ -365,9 +365,9 @@ def headline(
         if s != top
     )
     first = (
-        f"{SCENARIO_WORDS[top][0].upper() + SCENARIO_WORDS[top][1:]} is the most common outcome "
-        f"{where}: {_pct(row['share'])} of {int(table['count'].sum()):,} runs (Wilson 95 % "
-        f"interval {_pct(row['ci_low'])} to {_pct(row['ci_high'])}); {others}."
+        f"Most common outcome {where}: {SCENARIO_WORDS[top]}, {_pct(row['share'])} of "
+        f"{int(table['count'].sum()):,} runs (Wilson 95 % interval {_pct(row['ci_low'])} to "
+        f"{_pct(row['ci_high'])}); {others}."
     )
     paragraphs = [first]
     if isinstance(result, R.Run):

@@ -347,7 +347,8 @@ def test_first_paragraph_names_the_most_common_scenario(grid: Path, grid_report:
     page = (grid_report / "report.html").read_text(encoding="utf-8")
     first = _first_paragraph(page)
     top, share_text = _expected_lead(grid)
-    assert first.startswith(top) and share_text in first
+    assert first.startswith("Most common outcome") and first.split(": ", 1)[1].startswith(top)
+    assert share_text in first
     # it comes before any figure or table, and the figures come before the tables
     assert page.index("id=headline") < page.index("<figure") < page.index("<table")
     # the second paragraph names what moves S1 and S2 and where S1 concentrates
