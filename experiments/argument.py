@@ -13,9 +13,13 @@ another meet the same random draws), the rows:
 * ``war_on-no_limits`` — all limits off together, the war held on (``conf/limits/none.yaml``);
 * ``war_ended`` — the war ended at once (``world.ceasefire_hazard=1``; M02, M03);
 * ``no_<limit>`` and ``no_limits`` — the same switches at the defaults (with the ceasefire hazard).
+* ``enforcement_low``/``_high`` and ``stockpile_low``/``_high`` — the design card's two constraint
+  families (``sanctions.enforcement`` 0.2 and 0.8, M10, M17; ``stockpile.dprk`` low and high, F07,
+  M15), the high row read against the low one.
 
 For every row: S1/S2/neither shares with Wilson 95 % intervals (``analysis.stats.shares``), the
-share of quarters in open breach, the munitions delivered and the kinds of "neither". Each row is
+share of quarters in open breach, the munitions delivered (each with its paired change: Student's
+paired t interval, Bonferroni-simultaneous, Holm p) and the kinds of "neither". Each row is
 compared with its reference (war-on rows with ``war_on``, the others with ``baseline``)
 replicate by replicate: McNemar's test per scenario (statsmodels, chi-square without continuity
 correction) and Tango's paired score interval, through ``analysis.compare.compare_cells``. The
@@ -105,8 +109,39 @@ def _all_off() -> dict[str, bool]:
     return {p.key: False for p in LIMITS}
 
 
-def rows(at_defaults: bool = True) -> list[Row]:
-    """The rows in reporting order; ``at_defaults`` adds each limit off at the defaults too."""
+#: The design card's two constraint families (issue 9), each at a low and a high value: the
+#: low row is read against the baseline, the high row against the low one.
+CARD = (
+    ("enforcement", "sanctions.enforcement", 0.2, 0.8),
+    ("stockpile", "stockpile.dprk", "low", "high"),
+)
+
+
+def card_rows() -> list[Row]:
+    """Sanctions enforcement 0.2 vs 0.8 and the DPRK's stockpile low vs high (at the defaults)."""
+    out = []
+    for name, key, low, high in CARD:
+        param = P.BY_KEY[key]
+        values = {"low": param.resolve(low), "high": param.resolve(high)}
+        for level, ref in (("low", "baseline"), ("high", f"{name}_low")):
+            out.append(
+                Row(
+                    f"{name}_{level}",
+                    f"{key} {level}",
+                    {key: values[level]},
+                    ref,
+                    param.ids,
+                    f"{', '.join(param.ids)}: {param.meaning} — {level}, {values[level]:g} "
+                    f"{param.unit} (the design card's constraint family: "
+                    f"{values['low']:g} against {values['high']:g}).",
+                )
+            )
+    return out
+
+
+def rows(at_defaults: bool = True, card: bool = True) -> list[Row]:
+    """The rows in reporting order; ``at_defaults`` adds each limit off at the defaults too,
+    ``card`` the design card's constraint families (:func:`card_rows`)."""
     out = [
         Row(
             "baseline",
@@ -165,7 +200,7 @@ def rows(at_defaults: bool = True) -> list[Row]:
                     "DPRK; the article names no ceasefire.",
                 )
             )
-    return out
+    return out + (card_rows() if card else [])
 
 
 # --- simulation ----------------------------------------------------------------------------------
@@ -180,12 +215,48 @@ class RowResult:
         default_factory=list
     )  # index into NEITHER_KINDS, -1: not neither
     failed: list[np.ndarray] = field(default_factory=list)  # index into S2_MARKERS, -1: S2
-    breach_sum: float = 0.0
-    munitions_sum: float = 0.0
+    breach: list[np.ndarray] = field(default_factory=list)  # share of quarters in open breach
+    munitions: list[np.ndarray] = field(default_factory=list)  # thousand containers delivered
     n: int = 0
 
     def codes(self, name: str) -> np.ndarray:
         return np.concatenate(getattr(self, name))
+
+
+#: Per-replicate indicators compared with paired t intervals: table column -> RowResult field.
+INDICATORS = {"breach_share": "breach", "munitions_mean": "munitions"}
+
+
+def paired_means(
+    values: Mapping[str, np.ndarray], pairs: Sequence[tuple[str, str]]
+) -> pd.DataFrame:
+    """Paired difference of an indicator's mean (row - reference), replicate by replicate.
+
+    Student's paired t interval and test (``scipy.stats.ttest_rel``); the family is every pair:
+    p-values Holm-adjusted, intervals Bonferroni-simultaneous 95 % (each at 1 - 0.05/m), so an
+    interval excluding 0 always sits beside a Holm p below 0.05. Indexed by row.
+    """
+    from scipy import stats as sps
+
+    from analysis.stats import adjust_pvalues
+
+    m = max(len(pairs), 1)
+    out = []
+    for name, ref in pairs:
+        d = values[name].astype(np.float64) - values[ref].astype(np.float64)
+        mean, n = float(d.mean()), d.size
+        sd = float(d.std(ddof=1)) if n > 1 else 0.0
+        if sd == 0.0:
+            low = high = mean
+            p = 1.0 if mean == 0.0 else 0.0
+        else:
+            half = sps.t.isf(ALPHA / (2 * m), n - 1) * sd / np.sqrt(n)
+            low, high = mean - half, mean + half
+            p = float(sps.ttest_rel(values[name], values[ref]).pvalue)
+        out.append({"row": name, "diff": mean, "diff_low": low, "diff_high": high, "p": p})
+    frame = pd.DataFrame(out).set_index("row")
+    frame["p_holm"] = adjust_pvalues(frame["p"].to_numpy(), "holm")
+    return frame
 
 
 def _code(values: np.ndarray, names: Sequence[str]) -> np.ndarray:
@@ -206,7 +277,7 @@ def simulate(
 ) -> dict[str, RowResult]:
     """Run every row on the same replicate ids, ``batch_size`` replicates per model instance.
 
-    Memory is bounded by one batch of one row plus three bytes per replicate and row.
+    Memory is bounded by one batch of one row plus eleven bytes per replicate and row.
     """
     params = {r.name: P.resolve({**base, **r.overrides}) for r in table_rows}
     out = {r.name: RowResult() for r in table_rows}
@@ -219,8 +290,8 @@ def simulate(
             res.scenario.append(_code(c["scenario"], SCENARIOS))
             res.kind.append(_code(c["neither_kind"], NEITHER_KINDS))
             res.failed.append(_code(c["s2_failed"], S2_MARKERS))
-            res.breach_sum += float(np.sum(c["breach_share"]))
-            res.munitions_sum += float(np.sum(c["munitions_total"]))
+            res.breach.append(np.asarray(c["breach_share"], dtype=np.float32))
+            res.munitions.append(np.asarray(c["munitions_total"], dtype=np.float32))
             res.n += ids.size
     return out
 
@@ -276,8 +347,8 @@ def tabulate(table_rows: Sequence[Row], results: Mapping[str, RowResult]) -> pd.
             "n": res.n,
         }
         line |= {k: (int(v) if k.endswith("_count") else float(v)) for k, v in cols.items()}
-        line["breach_share"] = res.breach_sum / res.n
-        line["munitions_mean"] = res.munitions_sum / res.n
+        for col, name in INDICATORS.items():
+            line[col] = float(np.mean(res.codes(name), dtype=np.float64))
         kind, failed = res.codes("kind"), res.codes("failed")
         for i, k in enumerate(NEITHER_KINDS):
             line[f"neither_{k}_share"] = np.count_nonzero(kind == i) / res.n
@@ -309,6 +380,11 @@ def tabulate(table_rows: Sequence[Row], results: Mapping[str, RowResult]) -> pd.
         table["toward_s1"] = [
             bool(t) if ref else None for t, ref in zip(toward, table["reference"], strict=True)
         ]
+        for col, name in INDICATORS.items():
+            values = {r.name: results[r.name].codes(name) for r in table_rows}
+            diffs = paired_means(values, pairs)
+            for key in ("diff", "diff_low", "diff_high", "p_holm"):
+                table[f"{col}_{key}"] = table["row"].map(diffs[key])
         table.attrs["family"] = m
         table.attrs["ci_level"] = 1.0 - ALPHA / m
     return table
@@ -354,7 +430,25 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     ]
     out["open breach %"] = table["breach_share"].map(_pct)
     out["munitions"] = table["munitions_mean"].map(lambda v: f"{v:.1f}")
+    if "munitions_mean_diff" in table:
+        out["Δ open breach pp"] = [
+            _mean_cell(line, "breach_share", 100) for _, line in table.iterrows()
+        ]
+        out["Δ munitions"] = [_mean_cell(line, "munitions_mean", 1) for _, line in table.iterrows()]
     return out
+
+
+def _mean_cell(line: pd.Series, col: str, scale: float) -> str:
+    if not line["reference"]:
+        return "—"
+    star = " *" if line[f"{col}_p_holm"] < ALPHA else ""
+    low, mid, high = (scale * line[f"{col}_{k}"] for k in ("diff_low", "diff", "diff_high"))
+    return f"{_signed(mid)} [{_signed(low)}, {_signed(high)}]{star}"
+
+
+def _signed(v: float) -> str:
+    """One decimal, or two significant digits for a change too small to show at one decimal."""
+    return f"{v:+.2g}" if 0 < abs(v) < 0.05 else f"{v:+.1f}"
 
 
 def neither_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -410,7 +504,8 @@ def method_note(table: pd.DataFrame) -> str:
         "beside a significant Holm p (marked *). 'toward S1': S1 up or S2 down, significant. "
         "Shares: Wilson 95 % intervals. Open breach: mean share of quarters in which Russia "
         "openly sets the sanctions aside; munitions: mean thousand containers delivered over the "
-        "run."
+        "run; their changes are paired t intervals (Bonferroni-simultaneous over the compared "
+        "rows, Holm p, * below 0.05)."
     )
 
 

@@ -36,15 +36,20 @@ def test_rows_cover_every_limit_each_against_its_reference() -> None:
     names = [r.name for r in rows]
     limits = [p.name for p in P.PARAMETERS if p.group == "limits"]
     expected = ["baseline", "war_on", "war_ended", "war_on-no_limits", "no_limits"]
+    expected += ["enforcement_low", "enforcement_high", "stockpile_low", "stockpile_high"]
     expected += [f"war_on-no_{k}" for k in limits] + [f"no_{k}" for k in limits]
     assert sorted(names) == sorted(expected)
     by = {r.name: r for r in rows}
     for r in rows:
         if r.name.startswith("war_on-"):
             assert r.reference == "war_on" and r.overrides[A.CEASEFIRE] == 0.0
+        elif r.name.endswith("_high"):  # the card's families: high against low
+            assert r.reference == r.name.replace("_high", "_low")
         elif r.name != "baseline":
             assert r.reference == "baseline"
     assert by["war_ended"].overrides == {A.CEASEFIRE: 1.0}
+    assert by["enforcement_high"].overrides == {"sanctions.enforcement": 0.8}
+    assert by["stockpile_low"].overrides == {"stockpile.dprk": 10.0}
     assert all(v is False for k, v in by["no_limits"].overrides.items())
     for limit in limits:  # each row switches exactly its own limit
         assert by[f"no_{limit}"].overrides == {f"limits.{limit}": False}
@@ -69,6 +74,16 @@ def test_all_limits_off_make_s1_the_majority(war_on_table: pd.DataFrame) -> None
     assert row["S1_share"] > row["S2_share"] and row["S1_share"] > row["neither_share"]
 
 
+@pytest.mark.parametrize("family", [name for name, *_ in A.CARD])
+def test_the_cards_constraint_families_matter(war_on_table: pd.DataFrame, family: str) -> None:
+    """Sanctions enforcement (M10, M17) 0.2 vs 0.8 and the stockpile (F07, M15) low vs high each
+    change open breach or munitions delivered, and the S1 or S2 share, beyond paired error."""
+    row = war_on_table.loc[f"{family}_high"]
+    flows = [row[f"{c}_p_holm"] < 0.01 for c in ("breach_share", "munitions_mean")]
+    shares = [row[f"{s}_p_holm"] < 0.01 for s in ("S1", "S2")]
+    assert any(flows) and any(shares), row.filter(like="_p_holm")
+
+
 def test_shares_counts_and_kinds_are_consistent(war_on_table: pd.DataFrame) -> None:
     for _, row in war_on_table.iterrows():
         assert sum(row[f"{s}_count"] for s in SCENARIOS) == row["n"] == 1000
@@ -85,6 +100,11 @@ def test_shares_counts_and_kinds_are_consistent(war_on_table: pd.DataFrame) -> N
                 excludes_zero = row[f"{s}_diff_low"] > 0 or row[f"{s}_diff_high"] < 0
                 if excludes_zero:  # intervals never contradict the Holm verdict
                     assert row[f"{s}_significant"]
+            for col in ("munitions_mean", "breach_share"):  # paired mean differences
+                assert row[f"{col}_diff"] == pytest.approx(row[col] - ref[col], abs=1e-9)
+                assert row[f"{col}_diff_low"] <= row[f"{col}_diff"] <= row[f"{col}_diff_high"]
+                if row[f"{col}_diff_low"] > 0 or row[f"{col}_diff_high"] < 0:
+                    assert row[f"{col}_p_holm"] < 0.05
 
 
 def test_paired_test_equals_statsmodels_on_a_planted_table() -> None:
