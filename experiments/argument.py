@@ -573,13 +573,15 @@ def figure(table: pd.DataFrame) -> Figure:
             label=SCENARIO_NAMES[s],
         )
     labels = [
-        f"{r}  (reference)" if r in refs else f"{r}  vs {ref}"
+        f"{r}{f'  vs {ref}' if ref else ''}{'  (reference)' if r in refs else ''}"
         for r, ref in zip(table["row"], table["reference"], strict=True)
     ]
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(-2, 102)
     ax.set_xlabel("share of runs, % (bars: Wilson 95 % intervals)")
-    ax.set_title("The argument: each of the article's limits switched off (shaded: reference rows)")
+    ax.set_title(
+        "The argument: the article's limits switched off one at a time (shaded: references)"
+    )
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.06), ncol=3, frameon=False, fontsize=8)
     return fig
