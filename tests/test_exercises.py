@@ -74,11 +74,56 @@ def test_worksheets_exist_in_both_languages(name):
     assert len(re.findall(r"[\u0400-\u04FF]", mn)) > 300
 
 
-def test_rok_shells_raises_s1_against_the_baseline():
-    """M23/F11: once Seoul ships shells, technology transfer — and S1 — become likelier."""
-    table = ex.compare("rok_shells", seed=11, replicates=1500, horizon=40)
+QUESTIONS = {"en": "## Questions for discussion", "mn": "## Хэлэлцэх асуулт"}
+PASSAGE = {"en": "## The article's passage", "mn": "## Өгүүллийн холбогдох хэсэг"}
+
+
+def section(text: str, heading: str) -> str:
+    part = text.split(heading, 1)[1]
+    return re.split(r"\n## |\n<!-- teacher-note", part, maxsplit=1)[0].strip()
+
+
+@pytest.mark.parametrize("lang", ["en", "mn"])
+def test_each_worksheet_has_its_own_questions_passage_and_teacher_note(lang):
+    """Issue 11: own questions (no two worksheets share one), the article passage it explores
+    (quoting the preset's ids), and a generated teacher's note."""
+    seen: dict[str, str] = {}
+    for name in NAMES:
+        text = ex.worksheet_path(name, lang).read_text(encoding="utf-8")
+        questions = re.findall(r"^\d\. (.+)$", section(text, QUESTIONS[lang]), re.M)
+        assert len(questions) >= 3, f"{name}.{lang}.md has fewer than 3 questions"
+        for q in questions:
+            assert q not in seen, f"{name}.{lang}.md repeats a question of {seen.get(q)}"
+            seen[q] = name
+        passage = section(text, PASSAGE[lang])
+        ids = set(re.findall(r"\b[FM]\d\d\b", ex.preset_path(name).read_text().splitlines()[1]))
+        assert ids <= set(re.findall(r"\b[FM]\d\d\b", passage)), f"{name}: passage misses ids"
+        assert passage.count(">") >= 1, "the passage is quoted"
+        assert text.count("<!-- teacher-note:begin -->") == 1
+
+
+def test_teacher_notes_match_a_rerun_of_their_command():
+    """Every note's numbers come from `python -m experiments.teacher_notes`; rerun it (--check)."""
+    from experiments import teacher_notes
+
+    before = {p: p.read_text(encoding="utf-8") for p in ex.WORKSHEET_DIR.glob("*.md")}
+    assert teacher_notes.main(["--check"]) == 0, f"run `{teacher_notes.COMMAND}`"
+    assert before == {p: p.read_text(encoding="utf-8") for p in ex.WORKSHEET_DIR.glob("*.md")}
+
+
+def test_rok_shells_bring_more_technology_to_the_dprk():
+    """M23/F11: once Seoul ships shells, Russia hands over technology sooner (common random
+    numbers, 1,500 replicates: the margin is many standard errors of the mean)."""
+    arms = {}
+    for arm, values in (("baseline", {}), ("exercise", ex.exercise_overrides("rok_shells"))):
+        rows, _ = run_point(
+            P.resolve(values), seed=11, replicates=1500, horizon=40, quantiles=False
+        )
+        arms[arm] = rows["tech_tier_max"].to_numpy(dtype=float)
+    diff = arms["exercise"] - arms["baseline"]
+    assert diff.mean() > 5 * diff.std(ddof=1) / np.sqrt(diff.size)
+    table = ex.compare("rok_shells", seed=11, replicates=300, horizon=40)
     assert np.allclose(table[["baseline_share", "exercise_share"]].sum(), 1.0)
-    assert table.loc["S1", "diff_low"] > 0  # Newcombe interval excludes no change
     text = ex.format_comparison(table, "rok_shells", "mn")
     assert "Сөүл Киевт сум нийлүүлнэ" in text and "Вилсон" in text
 
