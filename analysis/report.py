@@ -251,13 +251,19 @@ def discover(result: R.Sweep, scenario: str) -> PrimResult | str:
 
     A design uses ``analysis.api.prim`` (its points); a grid runs PRIM over its cells, a case
     being a cell where the scenario is the most frequent outcome (or, when fewer than two cells
-    qualify, more frequent than across the whole sweep). ``result.rule`` says which.
+    qualify, more frequent than across the whole sweep). ``result.rule`` says which. When the
+    cases are so common that the whole swept range already reaches the density threshold (0.5),
+    the threshold is raised to halfway between their share and 1, so the box says where the
+    scenario is *most* concentrated instead of restricting nothing.
     """
     if int(result.table[f"{scenario}_count"].sum()) == 0:
         return f"{scenario} occurs in none of the {result.n:,} runs"
     try:
         if result.kind == "design":
             box = api.prim(result, scenario)
+            if box.res_dim == 0:
+                base = float(box.trajectory["density"].iloc[0])
+                box = api.prim(result, scenario, threshold=round((base + 1.0) / 2.0, 4))
             box.rule = str(box.rule)  # type: ignore[attr-defined]
             return box
         numeric = [k for k in result.swept if pd.api.types.is_numeric_dtype(result.table[k])]
@@ -266,7 +272,8 @@ def discover(result: R.Sweep, scenario: str) -> PrimResult | str:
         y, rule = _cases(result.table, scenario)
         if not y.any() or y.all():
             return f"{scenario} is spread evenly over the cells"
-        box = prim_box(result.table[numeric], y, threshold=0.5, mass_min=0.05)
+        threshold = max(0.5, round((float(y.mean()) + 1.0) / 2.0, 4))
+        box = prim_box(result.table[numeric], y, threshold=threshold, mass_min=0.05)
         box.rule = rule  # type: ignore[attr-defined]
         box.cases, box.points = int(y.sum()), len(y)  # type: ignore[attr-defined]
         return box
