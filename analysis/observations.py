@@ -9,9 +9,9 @@ errors (``ObservationError``), and regenerates the per-quarter value of every in
 replicate of a run (``simulate``) so that a record can be compared with each replicate.
 
 Where the values come from. Levels named after ``sim.model.TRACKED`` are read from the model's
-per-quarter trajectories; events are either derived from those (``munitions > 0``) or read from
-the model's state after each quarter (the treaty, the 'next level' document, the ceasefire, the
-summit, links, the pipeline, Seoul's shells). ``check_against_model`` verifies every source against
+per-quarter trajectories; events are either derived from those (``munitions > 0``, the ceasefire
+from ``war``, the summit) or read from the model's state after each quarter (the treaty, the 'next
+level' document, a detected shipment, the pipeline, Seoul's shells). ``check_against_model`` verifies every source against
 the model in use, so a renamed model variable shows up as one failing test, not wrong answers.
 
 Regeneration rather than storage: replicate k of seed s is the same trajectory in any batch
