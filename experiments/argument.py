@@ -759,6 +759,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     outdir, overrides = split_out(args.overrides, Path("outputs") / PRESET / stamp)
     settings = parse_settings(overrides)
+    outdir.mkdir(parents=True, exist_ok=True)  # fails now, not after the simulation
     extra = " --war-on-only" if args.war_on_only else ""
     command = f"python -m experiments.argument{extra} " + shlex.join(args.overrides)
     table, meta = run_argument(settings, not args.war_on_only, command.strip())

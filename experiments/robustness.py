@@ -554,6 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"span={own['span']!r} is not allowed: expected a number in (0, 1]"
         ) from None
     settings = parse_settings(overrides)
+    outdir.mkdir(parents=True, exist_ok=True)  # fails now, not after the simulation
     command = "python -m experiments.robustness " + shlex.join(args.overrides)
     meta: dict[str, Any] = {
         "command": command.strip(),
