@@ -553,6 +553,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UsageError(
             f"span={own['span']!r} is not allowed: expected a number in (0, 1]"
         ) from None
+    if not 0.0 < span <= 1.0:
+        raise UsageError(f"span={own['span']} is not allowed: expected a number in (0, 1]")
+    for key, value in sizes.items():
+        if value < (2 if key == "trajectories" else 1):
+            raise UsageError(f"{key}={value} is too small")
     settings = parse_settings(overrides)
     outdir.mkdir(parents=True, exist_ok=True)  # fails now, not after the simulation
     command = "python -m experiments.robustness " + shlex.join(args.overrides)
