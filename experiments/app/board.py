@@ -90,7 +90,11 @@ def BoardPage() -> None:
                 solara.Error(t("board.locked", lang), classes=["board-locked"])
                 return
             solara.InputText(
-                t("board.code", lang), value=code, password=True, classes=["board-code"]
+                t("board.code", lang),
+                value=code,
+                password=True,
+                continuous_update=True,
+                classes=["board-code"],
             )
             solara.Button(t("board.open", lang), on_click=try_code, classes=["board-open"])
             if tries.value:
@@ -107,8 +111,8 @@ def BoardPage() -> None:
             solara.FileDownload(
                 lambda: board.to_csv(unlocked.value).encode("utf-8"),
                 filename="class-board.csv",
-                label=t("board.export", lang),
                 mime_type="text/csv",
+                children=[solara.Button(t("board.export", lang), classes=["board-export"])],
             )
         solara.Div(children=[t("board.count", lang, n=len(rows))], classes=["board-count"])
         if rows:

@@ -270,8 +270,12 @@ def SubmitCard(run: Run, view: LessonView) -> None:
 
     with solara.Div(classes=["teach-card", "teach-submit"]):
         heading("h3", t("board.submit_title", lang))
-        solara.InputText(t("board.name", lang), value=name, classes=["teach-name"])
-        solara.InputText(t("board.group", lang), value=group, classes=["teach-group"])
+        solara.InputText(
+            t("board.name", lang), value=name, continuous_update=True, classes=["teach-name"]
+        )
+        solara.InputText(
+            t("board.group", lang), value=group, continuous_update=True, classes=["teach-group"]
+        )
         solara.Button(t("board.submit", lang), on_click=submit, classes=["teach-submit-button"])
         if message.value:
             solara.Div(children=[message.value], classes=["teach-submit-message"])

@@ -1,25 +1,30 @@
-"""The teaching app in a real browser: sliders, Reset, Step, Play, languages, exercises, load.
+"""The teaching app in a real browser: layout, languages, steps, a class of 30, the class board.
 
 Starts ``python -m experiments.teach --port FREE`` (offline environment) and drives it with
-Debian's Chromium through the ``browser_page`` fixture, which fails the test if any request
-leaves 127.0.0.1 (issue 5):
+Debian's Chromium through the fixtures of ``conftest.py`` (every page fails the test if a request
+leaves 127.0.0.1). What issue 11 checks:
 
-1. English: move the "Seoul ships shells" slider (F11, M23) to its maximum, press Reset (the
-   futures panel names the change), step four quarters and play a few; the futures panel's
-   shares and both charts change; a screenshot is saved.
-2. Speed: the page-update time of one step of the 1,000-replicate ensemble — from the click to
-   the futures panel and both charts showing the new quarter — median over several steps,
-   reported (target < 300 ms on a 2-core machine; no wall-clock assertion).
-3. Mongolian: switch the language, load the ceasefire exercise (M02, M03) from the selector,
-   step, and find the Mongolian panel titles and the ceasefire event message on the page.
-4. Load: 20 simultaneous sessions (browser contexts) step their own models; none shows an error
-   or another session's quarter or parameters; median and 95th-percentile step times reported.
+1. Layout at 1024×768 and 1280×720, in English and Mongolian: every slider track ≥ 120 px with
+   its value shown; no element of the main area starts left of the sidebar's right edge; no text
+   of the futures panel is clipped; every visible control label is in the chosen language; no
+   "runs on Solara" banner. Step, Reset with a moved slider, an exercise from the selector, and
+   the end of the run ("finished — press Reset", Step disabled).
+2. A class: 30 sessions (browser contexts) step a 1,000-replicate ensemble at once; median and
+   95th-percentile step time (click → futures panel and both charts show the new quarter) and
+   server memory per session are printed and recorded; no session shows another's quarter or
+   settings. No wall-clock assertion (the figures go to the summary and docs/TEACHING.md).
+3. The class board: two sessions submit; the board refuses without the teacher code, lists both
+   with it, exports both as CSV; after a restart on the same port with a browser still attached
+   (no "Address already in use"), the board still holds both.
+4. A public address needs ``--i-know-this-is-public`` and then warns on stderr.
 
 Screenshots go to ``$TEACH_SCREENSHOTS`` if set, else the test's temporary directory.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import statistics
@@ -34,24 +39,24 @@ from experiments.solara_env import offline_environment
 
 REPO = Path(__file__).resolve().parents[2]
 SLIDER = "rok.shell_hazard"
-SESSIONS = 20
-TIMING_STEPS = 7
+SESSIONS = 30
+ROUNDS = 4
+VIEWPORTS = ((1024, 768), (1280, 720))
+MIN_TRACK = 120
 
 # Click Step and resolve when this page shows quarter `n` in the futures panel and both charts
-# have been redrawn (Vega draws each new spec on a new canvas). Returns immediately; the result lands in
-# window.__stepResult (milliseconds) so that many pages can step at the same time.
+# have drawn it. Returns at once; the time (ms) lands in window.__stepResult, so many pages can
+# step at the same time.
 STEP_JS = """
 (n) => {
-  const charts = () => ['.teach-flows canvas', '.teach-network canvas'].map(
-    s => document.querySelector(s));
-  const before = charts();
   window.__stepResult = null;
   const t0 = performance.now();
   const done = () => {
     const step = document.querySelector('.teach-step');
-    const now = charts();
-    return step && step.textContent.trim() === String(n)
-      && now.every((canvas, i) => canvas !== null && canvas !== before[i]);
+    const drawn = [...document.querySelectorAll('.teach-main .reveal-chart')]
+      .map(e => e.getAttribute('data-drawn-step'));
+    return step && step.textContent.trim() === String(n) && drawn.length === 2
+      && drawn.every(d => d === String(n));
   };
   const observer = new MutationObserver(() => {
     if (window.__stepResult === null && done()) {
@@ -60,17 +65,74 @@ STEP_JS = """
   });
   observer.observe(document.body, {subtree: true, childList: true, characterData: true,
                                    attributes: true});
-  const button = [...document.querySelectorAll('button')]
-    .find(b => b.textContent.trim() === 'Step');
-  button.click();
+  document.querySelector('.teach-step-button').click();
 }
 """
+
+# Layout measurements of the page (see test 1).
+LAYOUT_JS = """
+() => {
+  const visible = e => { const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
+  const side = document.querySelector('.teach-side').getBoundingClientRect();
+  const main = [...document.querySelectorAll('.teach-main *')].filter(visible);
+  const leftOfSidebar = main.filter(e => e.getBoundingClientRect().left < side.right - 0.5)
+    .map(e => e.className || e.tagName);
+  const futures = [...document.querySelectorAll('.teach-futures, .teach-futures *')]
+    .filter(visible);
+  const clipped = futures.filter(e => e.scrollWidth > e.clientWidth + 1
+      || (e.scrollHeight > e.clientHeight + 1 && getComputedStyle(e).overflowY !== 'visible'))
+    .map(e => (e.textContent || '').slice(0, 60));
+  const panel = document.querySelector('.teach-futures').getBoundingClientRect();
+  return {
+    tracks: [...document.querySelectorAll('.v-slider__track-container')]
+      .map(e => e.getBoundingClientRect().width),
+    values: [...document.querySelectorAll('.teach-param-value')].map(e => e.textContent.trim()),
+    leftOfSidebar, clipped,
+    futuresInside: panel.left >= side.right && panel.right <= window.innerWidth + 0.5,
+    pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+    banner: [...document.querySelectorAll('body *')].filter(visible)
+      .some(e => /runs on Solara/.test(e.textContent) && e.children.length === 0),
+  };
+}
+"""
+
+# Every visible word a student reads as a control: buttons, labels, headings, selections.
+CONTROL_TEXT_JS = """
+() => [...document.querySelectorAll(
+    '.v-btn, .v-label, label, h2, h3, th, .teach-param-label, .v-select__selection, '
+    + '.teach-progress, .teach-finished, .v-alert, .v-expansion-panel-header')]
+  .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })
+  .filter(e => !e.closest('.teach-lang'))  // the language switch names each language in itself
+  .map(e => e.innerText.trim()).filter(text => text.length > 0)
+"""
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+LATIN = re.compile(r"[A-Za-z]")
+NEUTRAL = re.compile(r"\bS[12]\b|\b[FM]\d\d\b|\bCSV\b|\d+(\.\d+)?|[^\w]")  # ids, numbers, signs
+
+
+def foreign_labels(texts: list[str], lang: str) -> list[str]:
+    """Control texts not in ``lang`` (Mongolian: no Latin words; English: no Cyrillic)."""
+    out = []
+    for text in texts:
+        plain = NEUTRAL.sub(" ", text)
+        if lang == "mn" and LATIN.search(plain):
+            out.append(text)
+        if lang == "en" and CYRILLIC.search(plain):
+            out.append(text)
+    return out
 
 
 def screenshot_dir(tmp_path: Path) -> Path:
     path = Path(os.environ.get("TEACH_SCREENSHOTS", tmp_path))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def teach_env(tmp_path: Path) -> dict[str, str]:
+    env = {**os.environ, **offline_environment(), "SOLARA_HOME": str(tmp_path / "solara-home")}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    return env
 
 
 def step_text(page) -> str:
@@ -80,32 +142,29 @@ def step_text(page) -> str:
 def wait_step(page, n: int, timeout: float = 30_000) -> None:
     page.wait_for_function(
         "n => { const e = document.querySelector('.teach-step'); "
-        "return e && e.textContent.trim() === String(n); }",
+        "const d = [...document.querySelectorAll('.teach-main .reveal-chart')]"
+        ".map(c => c.getAttribute('data-drawn-step')); "
+        "return e && e.textContent.trim() === String(n) && d.every(x => x === String(n)); }",
         arg=n,
         timeout=timeout,
     )
 
 
-def charts(page) -> list[str]:
-    """The pixels of the two charts (Vega renders to a canvas)."""
-    return [
-        page.locator(f"{sel} canvas").first.evaluate("c => c.toDataURL()")
-        for sel in (".teach-flows", ".teach-network")
-    ]
+def open_app(page, url: str) -> None:
+    if page.url != url:
+        page.goto(url, wait_until="commit")
+    page.locator(".teach-step-button").wait_for(timeout=120_000)
+    wait_step(page, 0, timeout=120_000)
 
 
-def shares(page) -> str:
-    return " ".join(page.locator(".teach-futures [class^='share-']").all_text_contents())
-
-
-def move_slider_to_max(page, label: str) -> None:
-    slider = page.locator(".v-input", has_text=label).locator("[role=slider]").first
+def move_slider_to_max(page, key: str) -> None:
+    slider = page.locator(f".teach-param-{key.replace('.', '-')} [role=slider]").first
     slider.focus()
     slider.press("End")
 
 
-def click_button(page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
+def click(page, selector: str) -> None:
+    page.locator(selector).first.click()
 
 
 def timed_step(page, n: int) -> float:
@@ -114,100 +173,125 @@ def timed_step(page, n: int) -> float:
     return float(page.evaluate("() => window.__stepResult"))
 
 
-def open_app(page, url: str) -> None:
-    if page.url != url:
-        page.goto(url, wait_until="commit")
-    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=90_000)
-    page.locator(".teach-step").first.wait_for(state="attached", timeout=60_000)
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def check_layout(page, lang: str, size: tuple[int, int]) -> None:
+    where = f"{lang} at {size[0]}×{size[1]}"
+    layout = page.evaluate(LAYOUT_JS)
+    assert layout["tracks"], f"{where}: no sliders"
+    assert min(layout["tracks"]) >= MIN_TRACK, f"{where}: slider tracks {layout['tracks']}"
+    assert len(layout["values"]) == len(layout["tracks"]), f"{where}: a slider hides its value"
+    assert all(re.fullmatch(r"-?\d+(\.\d+)?", v) for v in layout["values"]), layout["values"]
+    assert not layout["leftOfSidebar"], f"{where}: under the sidebar: {layout['leftOfSidebar']}"
+    assert not layout["clipped"], f"{where}: clipped futures text: {layout['clipped']}"
+    assert layout["futuresInside"], f"{where}: the futures panel leaves the screen"
+    assert layout["pageWidth"] <= layout["viewport"], f"{where}: the page scrolls sideways"
+    assert not layout["banner"], f"{where}: Solara's banner is on the page"
+    foreign = foreign_labels(page.evaluate(CONTROL_TEXT_JS), lang)
+    assert not foreign, f"{where}: control labels not in {lang}: {foreign}"
 
 
 @pytest.mark.browser
-def test_teaching_app_in_the_browser(
-    browser_page, request_log, _chromium, start_server, server_port, tmp_path, record_property
+def test_layout_languages_steps_and_the_end_of_a_run(
+    _chromium, request_log, start_server, server_port, tmp_path, record_property
 ):
-    env = {**os.environ, **offline_environment(), "SOLARA_HOME": str(tmp_path / "solara-home")}
-    env.pop("PYTEST_CURRENT_TEST", None)
     cmd = [sys.executable, "-m", "experiments.teach", "--port", str(server_port)]
     shots = screenshot_dir(tmp_path)
-    with start_server(cmd, server_port, env, timeout=120, cwd=REPO) as server:
+    with start_server(cmd, server_port, teach_env(tmp_path), timeout=120, cwd=REPO) as server:
         assert f"listening on http://127.0.0.1:{server_port}/" in server.log()
-        page = browser_page
+        for width, height in VIEWPORTS:
+            for lang in ("en", "mn"):
+                context = _chromium.new_context(viewport={"width": width, "height": height})
+                context.on("request", lambda request: request_log.urls.append(request.url))
+                page = context.new_page()
+                page.set_default_timeout(30_000)
+                try:
+                    open_app(page, server.url)
+                    if lang == "mn":
+                        click(page, ".lang-mn")
+                        page.get_by_text(t("panel.futures", "mn")).wait_for()
+                    for n in (1, 2, 3):
+                        click(page, ".teach-step-button")
+                        wait_step(page, n)
+                    check_layout(page, lang, (width, height))
+                    page.screenshot(path=str(shots / f"teach-{lang}-{width}.png"), full_page=True)
+                finally:
+                    context.close()
+        assert request_log.non_local() == []
+
+        # Reset applies a moved slider; the futures panel names it
+        context = _chromium.new_context(viewport={"width": 1280, "height": 720})
+        page = context.new_page()
         page.set_default_timeout(30_000)
+        try:
+            open_app(page, server.url)
+            label = t(f"param.{SLIDER}.label", "en")
+            page.get_by_text(t("futures.none_changed", "en")).wait_for()
+            move_slider_to_max(page, SLIDER)
+            click(page, ".teach-reset")
+            page.get_by_text(re.compile(re.escape(label) + r" = 1\b")).wait_for()
+            wait_step(page, 0)
+            shares_before = page.locator(".teach-futures").inner_text()
+            for n in range(1, 9):
+                click(page, ".teach-step-button")
+                wait_step(page, n)
+            assert re.findall(r"\d+\.\d %", page.locator(".teach-futures").inner_text())
+            assert page.locator(".teach-futures").inner_text() != shares_before
+            assert page.locator(".teach-event").count() >= 1
 
-        # -- 1. English: slider, Reset, Step, Play -----------------------------------------
-        open_app(page, server.url)
+            # an exercise from the selector, in Mongolian: its question and its event
+            click(page, ".lang-mn")
+            page.locator(".teach-exercise").first.click()
+            page.get_by_role("option", name=t("exercise.ceasefire.title", "mn")).click()
+            page.get_by_text(t("exercise.ceasefire.question", "mn")).first.wait_for()
+            wait_step(page, 0)
+            mn_label = t("param.world.ceasefire_hazard.label", "mn")
+            page.get_by_text(re.compile(re.escape(mn_label) + r" = 1\b")).wait_for()
+            click(page, ".teach-step-button")
+            wait_step(page, 1)
+            page.get_by_text(t("event.ceasefire", "mn")).first.wait_for()
+
+            # the end of the run: a clear message, Step and Play disabled
+            step_button = page.locator(".teach-step-button")
+            n = 1
+            while not step_button.is_disabled():
+                step_button.click()
+                n += 1
+                wait_step(page, n)
+            assert n == 40, f"the run ended at quarter {n}"
+            page.locator(".teach-finished").wait_for()
+            assert "40" in page.locator(".teach-finished").inner_text()
+            assert page.locator(".teach-play").is_disabled()
+            check_layout(page, "mn", (1280, 720))
+            page.screenshot(path=str(shots / "teach-mn-finished.png"), full_page=True)
+            click(page, ".teach-reset")
+            wait_step(page, 0)
+            assert not step_button.is_disabled()
+        finally:
+            context.close()
+        assert "Traceback" not in server.log(), server.log()[-4000:]
+
+
+@pytest.mark.browser
+def test_a_class_of_thirty_steps_at_once(
+    _chromium, request_log, start_server, server_port, tmp_path, record_property
+):
+    cmd = [sys.executable, "-m", "experiments.teach", "--port", str(server_port)]
+    with start_server(cmd, server_port, teach_env(tmp_path), timeout=120, cwd=REPO) as server:
         label = t(f"param.{SLIDER}.label", "en")
-        page.get_by_text(t("notice.reset", "en")).wait_for()
-        page.get_by_text(t("futures.none_changed", "en")).wait_for()
-        move_slider_to_max(page, label)
-        click_button(page, "Reset")
-        page.get_by_text(re.compile(re.escape(label) + r" = 1\b")).wait_for()
-        assert step_text(page) == "0"
-        click_button(page, "Step")
-        wait_step(page, 1)
-        page.locator(".teach-network canvas").first.wait_for()
-        page.locator(".teach-flows canvas").first.wait_for()
-        page.wait_for_timeout(300)  # Solara's chart widget redraws after a 100 ms debounce
-        first_shares, first_charts = shares(page), charts(page)
-        for n in range(2, 5):
-            click_button(page, "Step")
-            wait_step(page, n)
-        page.wait_for_function(
-            "url => document.querySelector('.teach-flows canvas').toDataURL() !== url",
-            arg=first_charts[0],
-        )
-        assert re.findall(r"\d+\.\d %", first_shares) and len(first_shares.split()) >= 6
-        later_charts = charts(page)
-        assert later_charts[0] != first_charts[0], "the flow bands did not change"
-        assert later_charts[1] != first_charts[1], "the network view did not change"
-        page.screenshot(path=str(shots / "teach-en.png"), full_page=True)
-
-        click_button(page, "▶")  # Play
-        page.wait_for_function(
-            "() => +document.querySelector('.teach-step').textContent >= 7", timeout=60_000
-        )
-        click_button(page, "❚❚")
-        page.wait_for_timeout(500)
-        played = int(step_text(page))
-        # the shares move once the short term (4 quarters) is over and S2's burst is visible
-        assert shares(page) != first_shares, "the futures panel did not change"
-
-        # -- 2. speed of one step (1,000 replicates) ------------------------------------------
-        times = [timed_step(page, played + k) for k in range(1, TIMING_STEPS + 1)]
-        median = statistics.median(times)
-        record_property("step_update_ms_median", round(median, 1))
-        record_property(
-            "measured", f"one step, 1,000 replicates: median {median:.0f} ms (target < 300 ms)"
-        )
-        print(
-            f"\none step, 1000 replicates: median {median:.0f} ms over {len(times)} steps "
-            f"({', '.join(f'{x:.0f}' for x in times)}); target < 300 ms"
-        )
-
-        # -- 3. Mongolian, with an exercise from the selector ---------------------------------
-        page.get_by_role("button", name=t("language.mn", "mn")).click()
-        page.get_by_text(t("panel.futures", "mn")).wait_for()
-        page.get_by_text(t("notice.reset", "mn")).wait_for()
-        page.locator(".teach-exercise").first.click()
-        page.get_by_role("option", name=t("exercise.ceasefire.title", "mn")).click()
-        page.get_by_text(t("exercise.ceasefire.question", "mn")).first.wait_for()
-        wait_step(page, 0)
-        mn_label = t("param.world.ceasefire_hazard.label", "mn")
-        page.get_by_text(re.compile(re.escape(mn_label) + r" = 1\b")).wait_for()
-        for n in (1, 2):
-            click_button(page, "Step")
-            wait_step(page, n)
-        page.get_by_text(t("event.ceasefire", "mn")).first.wait_for()
-        page.get_by_text(t("panel.events", "mn")).wait_for()
-        assert page.get_by_text(mn_label).count() >= 1  # the slider label too
-        body = page.locator("body").inner_text()
-        assert len(re.findall(r"[\u0400-\u04FF]", body)) > 500
-        page.screenshot(path=str(shots / "teach-mn.png"), full_page=True)
-
-        # -- 4. load: 20 sessions at once ---------------------------------------------------------
-        contexts, pages, steps_taken = [], [], []
+        warm = _chromium.new_context()
+        open_app(warm.new_page(), server.url)  # imports and the baseline run are shared
+        warm.close()
+        rss_before = rss_kib(server.process.pid)
+        contexts, pages = [], []
         for _ in range(SESSIONS):
-            context = _chromium.new_context(viewport={"width": 1000, "height": 800})
+            context = _chromium.new_context(viewport={"width": 1280, "height": 720})
             context.on("request", lambda request: request_log.urls.append(request.url))
             contexts.append(context)
             pages.append(context.new_page())
@@ -217,39 +301,133 @@ def test_teaching_app_in_the_browser(
             for p in pages:
                 p.set_default_timeout(120_000)
                 open_app(p, server.url)
-            # every other session changes the slider: no session may see another's change
+            # every other session changes a slider: no session may see another's change
             for i, p in enumerate(pages):
                 if i % 2:
-                    move_slider_to_max(p, label)
-                    click_button(p, "Reset")
-            load_times: list[float] = []
-            steps_taken = [0] * SESSIONS
-            for rnd in range(3):
-                active = [i for i in range(SESSIONS) if rnd < 2 or i % 3 == 0]
-                for i in active:
-                    steps_taken[i] += 1
-                    pages[i].evaluate(STEP_JS, steps_taken[i])
-                for i in active:
-                    pages[i].wait_for_function("() => window.__stepResult !== null")
-                    load_times.append(float(pages[i].evaluate("() => window.__stepResult")))
+                    move_slider_to_max(p, SLIDER)
+                    click(p, ".teach-reset")
+                    p.get_by_text(re.compile(re.escape(label) + r" = 1\b")).wait_for()
+            times: list[float] = []
+            for n in range(1, ROUNDS + 1):
+                for p in pages:
+                    p.evaluate(STEP_JS, n)
+                for p in pages:
+                    p.wait_for_function("() => window.__stepResult !== null", timeout=120_000)
+                    times.append(float(p.evaluate("() => window.__stepResult")))
+            rss_after = rss_kib(server.process.pid)
             for i, p in enumerate(pages):
-                assert step_text(p) == str(steps_taken[i]), f"session {i} shows another quarter"
+                assert step_text(p) == str(ROUNDS), f"session {i} shows another quarter"
                 changed = p.get_by_text(re.compile(re.escape(label) + r" = 1\b")).count() > 0
-                assert changed == bool(i % 2), f"session {i} shows another session's parameters"
+                assert changed == bool(i % 2), f"session {i} shows another session's settings"
                 assert p.locator(".v-alert.error").count() == 0, f"session {i} shows an error"
         finally:
             for context in contexts:
                 context.close()
-        p50, p95 = np.percentile(load_times, [50, 95])
-        record_property("load_step_ms_median", round(float(p50), 1))
-        record_property("load_step_ms_p95", round(float(p95), 1))
-        record_property(
-            "measured",
-            f"{SESSIONS} sessions stepping at once: median {p50:.0f} ms, p95 {p95:.0f} ms",
-        )
-        print(
-            f"{SESSIONS} sessions stepping at once: median {p50:.0f} ms, "
-            f"95th percentile {p95:.0f} ms over {len(load_times)} steps"
-        )
-        log = server.log()
-        assert "Traceback" not in log, log[-4000:]
+        assert "Traceback" not in server.log(), server.log()[-4000:]
+    p50, p95 = (float(x) for x in np.percentile(times, [50, 95]))
+    per_session = (rss_after - rss_before) / SESSIONS / 1024
+    summary = (
+        f"{SESSIONS} sessions stepping a 1,000-replicate ensemble at once: median "
+        f"{p50:.0f} ms, p95 {p95:.0f} ms per step over {len(times)} steps (target p95 < 1000 ms); "
+        f"server memory {per_session:.1f} MiB per session "
+        f"({rss_before / 1024:.0f} → {rss_after / 1024:.0f} MiB)"
+    )
+    record_property("load_step_ms_median", round(p50, 1))
+    record_property("load_step_ms_p95", round(p95, 1))
+    record_property("memory_mib_per_session", round(per_session, 2))
+    record_property("measured", summary)
+    print("\n" + summary)
+    print(f"single steps (ms): {statistics.median(times[:SESSIONS]):.0f} median in round 1")
+
+
+@pytest.mark.browser
+def test_class_board_survives_a_restart_and_needs_the_teacher_code(
+    _chromium, request_log, start_server, server_port, tmp_path
+):
+    class_dir = tmp_path / "class-7b"
+    cmd = [sys.executable, "-m", "experiments.teach", "--port", str(server_port)]
+    cmd += ["--class-dir", str(class_dir)]
+    env = teach_env(tmp_path)
+    context = _chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.on("request", lambda request: request_log.urls.append(request.url))
+    try:
+        with start_server(cmd, server_port, env, timeout=120, cwd=REPO) as server:
+            code = re.search(r"teacher code: (\w+)", server.log()).group(1)
+            students = []
+            for name, group in (("Bat", "1"), ("Saraa", "2")):
+                student = _chromium.new_context(viewport={"width": 1280, "height": 900})
+                students.append(student)
+                page = student.new_page()
+                page.set_default_timeout(60_000)
+                open_app(page, server.url)
+                if name == "Saraa":
+                    move_slider_to_max(page, SLIDER)
+                    click(page, ".teach-reset")
+                    wait_step(page, 0)
+                for n in (1, 2, 3, 4, 5, 6):
+                    click(page, ".teach-step-button")
+                    wait_step(page, n)
+                page.locator(".teach-name input").fill(name)
+                page.locator(".teach-group input").fill(group)
+                click(page, ".teach-submit-button")
+                page.locator(".teach-submit-message").wait_for()
+                assert page.locator(".teach-mine").count() == 1  # only its own submission
+            for student in students:
+                student.close()
+
+            board = context.new_page()
+            board.set_default_timeout(60_000)
+            board.goto(server.url + "board")
+            board.locator(".board-code input").wait_for()
+            assert board.locator(".board-row").count() == 0  # nothing without the code
+            assert "Saraa" not in board.locator("body").inner_text()
+            board.locator(".board-code input").fill("WRONG999")
+            click(board, ".board-open")
+            board.locator(".board-wrong").wait_for()
+            assert "Saraa" not in board.locator("body").inner_text()
+            board.locator(".board-code input").fill(code)
+            click(board, ".board-open")
+            board.locator(".board-row").nth(1).wait_for()
+            text = board.locator(".teach-board").inner_text()
+            assert "Bat" in text and "Saraa" in text
+            assert t(f"param.{SLIDER}.label", "en") in text
+            with board.expect_download() as download:
+                click(board, ".board-export")
+            rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+            assert sorted(r["name"] for r in rows) == ["Bat", "Saraa"]
+            assert {r["group"] for r in rows} == {"1", "2"}
+            assert all(0 <= float(r["S2"]) <= 1 for r in rows)
+        # stopped with the board page still attached; restart on the same port at once
+        with start_server(cmd, server_port, env, timeout=120, cwd=REPO) as server:
+            assert "Address already in use" not in server.log()
+            assert f"teacher code: {code}" in server.log()  # the class keeps its code
+            board = context.new_page()
+            board.set_default_timeout(60_000)
+            board.goto(server.url + "board")
+            board.locator(".board-code input").fill(code)
+            click(board, ".board-open")
+            board.locator(".board-row").nth(1).wait_for()
+            assert board.locator(".board-row").count() == 2
+    finally:
+        context.close()
+    assert request_log.non_local() == []
+
+
+@pytest.mark.browser
+def test_public_address_warns_on_stderr(start_server, server_port, tmp_path):
+    import subprocess
+
+    refused = subprocess.run(
+        [sys.executable, "-m", "experiments.teach", "--host", "0.0.0.0", "--port", "1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert refused.returncode == 1 and "--i-know-this-is-public" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    cmd = [sys.executable, "-m", "experiments.teach", "--host", "0.0.0.0"]
+    cmd += ["--port", str(server_port), "--i-know-this-is-public"]
+    with start_server(cmd, server_port, teach_env(tmp_path), timeout=120, cwd=REPO) as server:
+        assert "no authentication" in server.log()
+        assert "other machines on the network can connect" in server.log()
