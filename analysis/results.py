@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from analysis.stats import SCENARIO_LABELS, shares
 from contract.files import (
     CELL_INDICATORS,
+    DONE_FILE,
     QUANTILES_FILE,
     REPLAY_FILE,
     RUNS_FILE,
@@ -38,6 +39,7 @@ from contract.files import (
     SWEEP_PARQUET,
     cell_stat_columns,
 )
+from contract.io import sha256
 from sim import params as P
 
 __all__ = [
@@ -71,9 +73,12 @@ class NotAResultDir(ValueError):
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise NotAResultDir(path.parent, f"{path.name} cannot be read ({error})") from error
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise NotAResultDir(path.parent, f"{path.name} cannot be read ({error})") from None
+    if not isinstance(data, dict):
+        raise NotAResultDir(path.parent, f"{path.name} is not a JSON object")
+    return data
 
 
 def _scenario_stats(counts: dict[str, int], n: int) -> dict[str, Any]:
@@ -123,7 +128,12 @@ class Run:
     def quantiles(self) -> pd.DataFrame | None:
         """Per-quarter quantiles per indicator and scenario, or None when not recorded."""
         path = self.path / QUANTILES_FILE
-        return pd.read_parquet(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return pd.read_parquet(path)
+        except Exception as error:  # pyarrow raises several types for a corrupt file
+            raise NotAResultDir(self.path, f"{QUANTILES_FILE} cannot be read ({error})") from None
 
     def counts(self) -> dict[str, int]:
         return {s: int(self.summary["scenarios"][s]["count"]) for s in SCENARIO_LABELS}
@@ -256,8 +266,7 @@ def load(path: str | Path) -> Run | Sweep | Replay:
         return Sweep(p, cells, meta)
     if (p / SUMMARY_FILE).is_file() and (p / RUNS_FILE).is_file():
         summary = _read_json(p / SUMMARY_FILE)
-        if "n" not in summary or "scenarios" not in summary:
-            raise NotAResultDir(p, f"{SUMMARY_FILE} lacks 'n' or 'scenarios'")
+        _check_run(p, summary)
         return Run(p, summary)
     if (p / REPLAY_FILE).is_file():
         return Replay(p, _read_json(p / REPLAY_FILE))
@@ -268,6 +277,36 @@ def load(path: str | Path) -> Run | Sweep | Replay:
             p, f"looks like a multirun root without {SWEEP_FILE} (the sweep was not aggregated)"
         )
     raise NotAResultDir(p, "none of summary.json+runs.parquet, sweep.parquet, replay.json found")
+
+
+def _check_run(p: Path, summary: Any) -> None:
+    """A run's files are what they claim: summary types, readable Parquet, unchanged bytes."""
+    ok = isinstance(summary, dict) and isinstance(summary.get("n"), int)
+    scenarios = summary.get("scenarios") if ok else None
+    ok = ok and isinstance(scenarios, dict)
+    for s in SCENARIO_LABELS if ok else ():
+        entry = scenarios.get(s)  # type: ignore[union-attr]
+        ok = ok and isinstance(entry, dict) and isinstance(entry.get("count"), int)
+    if not ok:
+        raise NotAResultDir(
+            p, f"{SUMMARY_FILE} lacks an integer 'n' or integer counts under 'scenarios'"
+        )
+    done = p / DONE_FILE
+    if done.is_file():  # the hashes the run recorded: a changed file is not trusted
+        hashes = _read_json(done).get("sha256") or {}
+        for name, digest in hashes.items() if isinstance(hashes, dict) else ():
+            if (p / name).is_file() and sha256(p / name) != digest:
+                raise NotAResultDir(
+                    p, f"{name} changed since it was written (SHA-256 differs from {DONE_FILE})"
+                )
+    try:
+        rows = pq.ParquetFile(p / RUNS_FILE).metadata.num_rows
+    except Exception as error:  # pyarrow raises several types for a corrupt file
+        raise NotAResultDir(p, f"{RUNS_FILE} cannot be read ({error})") from None
+    if rows != summary["n"]:
+        raise NotAResultDir(
+            p, f"{RUNS_FILE} has {rows} rows but {SUMMARY_FILE} says n={summary['n']}"
+        )
 
 
 def _complete_cells(table: pd.DataFrame) -> pd.DataFrame:
