@@ -19,9 +19,8 @@ from solara.widgets import VegaLite
 
 from experiments.app import charts
 from experiments.app.components import CSS, LanguageSwitch, class_board, heading, language
-from experiments.app.texts import fmt_value
+from experiments.app.texts import fmt_value, setting_label
 from experiments.i18n import t
-from sim import params as P
 
 REFRESH = 3.0
 MAX_TRIES = 5
@@ -31,14 +30,13 @@ def board_html(rows: list[dict[str, Any]], lang: str) -> str:
     """The submissions as an HTML table, newest first."""
     if not rows:
         return f"<p>{escape(t('board.empty', lang))}</p>"
-    head = ("board.number", "board.name", "board.group", "board.settings", "events.quarter")
+    head = ("board.number", "board.col_name", "board.col_group", "board.settings", "events.quarter")
     out = ["<table class='board-table'><thead><tr>"]
     out += [f"<th>{escape(t(k, lang))}</th>" for k in head]
     out += ["<th class='num'>S1</th><th class='num'>S2</th>", "</tr></thead><tbody>"]
     for row in reversed(rows):
         settings = "; ".join(
-            f"{t(f'param.{k}.label', lang) if P.BY_KEY[k].teach else k} = {fmt_value(v)}"
-            for k, v in row["settings"].items()
+            f"{setting_label(k, lang)} = {fmt_value(v)}" for k, v in row["settings"].items()
         ) or t("board.unchanged", lang)
         out.append(
             f"<tr class='board-row'><td class='num'>{row['id']}</td>"

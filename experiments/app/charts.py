@@ -20,6 +20,7 @@ import textwrap
 from typing import Any
 
 from experiments.app.ensemble import FLOWS, Run
+from experiments.app.texts import setting_label
 from experiments.i18n import t
 from sim.model import DOMAINS, STATES
 
@@ -274,12 +275,12 @@ def board_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     for row in rows:
         changed = row["settings"] or {"": None}
         for key, value in changed.items():
-            label = t(f"param.{key}.label", lang) if key else t("board.unchanged", lang)
+            label = setting_label(key, lang) if key else t("board.unchanged", lang)
             for scenario in ("S1", "S2"):
                 points.append(
                     {
                         "setting": label,
-                        "value": float(value) if value is not None else 0.0,
+                        "value": float(value) if value is not None else 0.0,  # bool: 0/1
                         "scenario": scenario,
                         "share": row[scenario],
                         "who": row["name"],

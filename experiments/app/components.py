@@ -65,10 +65,10 @@ CSS = """
 .teach-buttons .v-btn { text-transform: none; letter-spacing: normal; }
 .teach-finished { background: #e8f5e9; border-left: 4px solid #2e7d32; padding: 6px 8px;
   margin-top: 6px; }
-.teach-app table { border-collapse: collapse; width: 100%; }
-.teach-app th, .teach-app td { text-align: left; padding: 2px 6px; vertical-align: top;
+.teach-app table, .teach-board table { border-collapse: collapse; width: 100%; }
+.teach-app th, .teach-app td, .teach-board th, .teach-board td { text-align: left; padding: 2px 6px; vertical-align: top;
   border-bottom: 1px solid #eee; }
-.teach-app td.num, .teach-app th.num { white-space: nowrap; text-align: right; }
+.teach-app td.num, .teach-app th.num, .teach-board .num { white-space: nowrap; text-align: right; }
 .teach-app p { margin: 4px 0; white-space: normal; }
 .teach-events { max-height: 420px; overflow-y: auto; }
 .teach-app .v-btn, .teach-board .v-btn { text-transform: none; letter-spacing: normal; }

@@ -52,13 +52,23 @@ def fmt_value(value: Any) -> str:
     return f"{value:g}"
 
 
+def setting_label(key: str, lang: str) -> str:
+    """A parameter's name on the page: its slider label, its ``setting.*`` text, or its key."""
+    if P.BY_KEY[key].teach:
+        return t(f"param.{key}.label", lang)
+    try:
+        return t(f"setting.{key}", lang)
+    except KeyError:
+        return key
+
+
 def changed_line(settings: dict[str, Any], lang: str) -> str:
     """The line naming every parameter that differs from the article's assumptions."""
     if not settings:
         return f"<p class='teach-changed'><em>{escape(t('futures.none_changed', lang))}</em></p>"
     parts = []
     for key, value in settings.items():
-        name = t(f"param.{key}.label", lang) if P.BY_KEY[key].teach else key
+        name = setting_label(key, lang)
         parts.append(f"{escape(name)} = {escape(fmt_value(value))}")
     return (
         f"<p class='teach-changed'><em>{escape(t('futures.changed', lang))}</em> "
