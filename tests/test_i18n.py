@@ -158,9 +158,8 @@ def test_app_controls_come_from_the_declaration_and_the_catalogue():
 
 def test_quarter_axis_labels_match_the_model_calendar():
     app = pytest.importorskip("experiments.app")
-    from sim.world import quarter_label
-
     from sim.model import RussiaDPRKModel
+    from sim.world import quarter_label
 
     model = RussiaDPRKModel(replicates=2, seed=1, horizon=40)
     axis = app.quarter_axis(model.start_quarter, model.horizon, "q")
