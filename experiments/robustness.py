@@ -4,7 +4,7 @@ Two checks of the headline (S2 likelier than S1; issue 9 item 5):
 
 (a) **Definitions** — the shares at the defaults and with the war held on
 (``world.ceasefire_hazard=0``, M03) across a family of classifier definitions: a Latin hypercube
-(``scipy.stats.qmc.LatinHypercube``) over every ``classifier.*`` parameter in its declared range in
+(``scipy.stats.qmc.LatinHypercube``) over every ``classifier.*`` parameter in its plausible range (``Param.plausible_bounds``) in
 ``sim.params`` (the documented plausible ranges, docs/ODD.md §7.9). Integer thresholds take each
 integer of their range with equal probability. The horizons keep short < medium < horizon:
 ``classifier.medium`` is drawn in [its low, min(its high, horizon - 1)] and ``classifier.short`` in
@@ -121,17 +121,20 @@ def classifier_draws(n: int, seed: int, horizon: int) -> pd.DataFrame:
     col = {p.key: i for i, p in enumerate(CLASSIFIER)}
     med = P.BY_KEY["classifier.medium"]
     short = P.BY_KEY["classifier.short"]
-    med_high = min(med.high, horizon - 1)
-    if med_high < med.low:
+    # Each parameter over its plausible range (sim/params.py: the readings of the article's words).
+    med_low, med_high = med.plausible_bounds()
+    short_low, short_high0 = short.plausible_bounds()
+    med_high = min(med_high, horizon - 1)
+    if med_high < med_low:
         raise UsageError(f"horizon={horizon} leaves no room for a medium term")
-    out["classifier.medium"] = _level(u[:, col[med.key]], med.low, med_high, int)
-    short_high = np.minimum(short.high, out["classifier.medium"] - 1)
+    out["classifier.medium"] = _level(u[:, col[med.key]], med_low, med_high, int)
+    short_high = np.minimum(short_high0, out["classifier.medium"] - 1)
     out["classifier.short"] = np.minimum(
-        np.floor(short.low + u[:, col[short.key]] * (short_high - short.low + 1)), short_high
+        np.floor(short_low + u[:, col[short.key]] * (short_high - short_low + 1)), short_high
     ).astype(int)
     for p in CLASSIFIER:
         if p.key not in HORIZONS:
-            out[p.key] = _level(u[:, col[p.key]], p.low, p.high, p.kind)
+            out[p.key] = _level(u[:, col[p.key]], *p.plausible_bounds(), p.kind)
     frame = pd.DataFrame({p.key: out[p.key] for p in CLASSIFIER})
     for _, draw in frame.iterrows():  # every definition is a valid parameter set
         P.resolve({k: (int(v) if P.BY_KEY[k].kind is int else float(v)) for k, v in draw.items()})
@@ -463,7 +466,7 @@ def to_markdown(
             "## (a) Across classifier definitions",
             "",
             f"{d['draws']} Latin-hypercube definitions over every `classifier.*` parameter in "
-            f"its declared range, each applied to the same {d['replicates']:,} simulated runs "
+            f"its plausible range, each applied to the same {d['replicates']:,} simulated runs "
             "per ensemble (the model does not read the classifier; the runs are classified "
             "again per definition).",
             "",

@@ -49,6 +49,8 @@ def parameter_table() -> str:
         allowed = (
             "true / false" if p.kind is bool else f"{p.kind.__name__} in [{p.low:g}, {p.high:g}]"
         )
+        if p.plausible is not None:
+            allowed += f"; plausible [{p.plausible[0]:g}, {p.plausible[1]:g}]"
         source = "modelling choice" if p.chosen else "the article"
         lines.append(
             "| "

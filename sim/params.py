@@ -40,6 +40,13 @@ class Param:
     chosen: bool = True  # True when the article gives no number and the value is ours
     levels: Mapping[str, float] = field(default_factory=dict)  # named values, e.g. low/base/high
     teach: bool = False  # shown as a slider in the teaching app
+    # The range of readings of the article the robustness check draws from, where it is narrower
+    # than what the model can compute (``low``–``high``); None: the whole allowed range.
+    plausible: tuple[float, float] | None = None
+
+    def plausible_bounds(self) -> tuple[float, float]:
+        """The plausible range (docs/ODD.md §7.9): ``plausible`` if declared, else low–high."""
+        return self.plausible if self.plausible is not None else (self.low, self.high)
 
     @property
     def group(self) -> str:
@@ -285,9 +292,11 @@ PARAMETERS: tuple[Param, ...] = (
       "M24: restraint from a 'next level' document (off: no restraint)", chosen=False),
     # --- classifier: horizons and thresholds (S1, S2; docs/ODD.md §7.9) -------------------
     P('classifier.short', 4, int, 1, 40, 'quarters', ('S1', 'S2'),
-      "end of the short term ('ойрын хугацаа'): the first year"),
+      "end of the short term ('ойрын хугацаа'): the first year; plausible readings half a year "
+      'to two years', plausible=(2, 8)),
     P('classifier.medium', 16, int, 2, 80, 'quarters', ('S1', 'S2'),
-      "end of the medium term ('дунд хугацаа'): four years, one US and ROK electoral cycle"),
+      "end of the medium term ('дунд хугацаа'): four years, one US and ROK electoral cycle; "
+      'plausible readings two and a half to six years', plausible=(10, 24)),
     P('classifier.s1_defence_ratio', 0.75, float, 0.5, 1.0, 'ratio to the start', ('S1',),
       'S1-defence: medium-term delivered defence at least this share of its start level'),
     P('classifier.s1_economic_growth', 1.25, float, 1.05, 2.0, 'ratio to the start', ('S1', 'S2'),
