@@ -473,3 +473,20 @@ def test_card_constraints_move_the_flows_and_the_S2_share(key, low, high, flow) 
     assert abs(diff.mean()) > Z * diff.std(ddof=1) / np.sqrt(diff.size), (flow, diff.mean())
     s2 = (a["scenario"] == "S2").astype(float) - (b["scenario"] == "S2").astype(float)
     assert abs(s2.mean()) > Z * s2.std(ddof=1) / np.sqrt(s2.size), ("S2", s2.mean())
+
+
+LIMITS = ("stockpile", "barter", "reputation", "technology", "quality", "restraint")
+
+
+@pytest.mark.parametrize("kept", ["stockpile", "reputation"], ids=["M15", "M17"])
+def test_M15_M17_either_limit_alone_rules_S1_out(kept: str) -> None:
+    """M15, M17: with the war on and every other limit off, keeping either the stockpile limit or
+    the reputation cost alone leaves S1 rare (under 1 %) — the alliance cannot widen while the DPRK's
+    stock runs down, nor while an open breach costs Russia too much; with both off S1 is common."""
+    others = {f"limits.{k}": False for k in LIMITS if k != kept}
+    _, result = ensemble(n=2000, **{"world.ceasefire_hazard": 0.0, **others})
+    assert (result["scenario"] == "S1").mean() < 0.01
+    _, free = ensemble(
+        n=2000, **{"world.ceasefire_hazard": 0.0, **{f"limits.{k}": False for k in LIMITS}}
+    )
+    assert (free["scenario"] == "S1").mean() > 0.5
