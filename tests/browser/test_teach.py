@@ -4,7 +4,7 @@ Starts ``python -m experiments.teach --port FREE`` (offline environment) and dri
 Debian's Chromium through the fixtures of ``conftest.py`` (every page fails the test if a request
 leaves 127.0.0.1). What issue 11 checks:
 
-1. Layout at 1024×768 and 1280×720, in English and Mongolian: every slider track ≥ 120 px with
+1. Layout at 1024×768, 1280×720 and 1920×1080, in English and Mongolian: every slider track ≥ 120 px with
    its value shown; no element of the main area starts left of the sidebar's right edge; no text
    of the futures panel is clipped; every visible control label is in the chosen language; no
    "runs on Solara" banner. Step, Reset with a moved slider, an exercise from the selector, and
@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[2]
 SLIDER = "rok.shell_hazard"
 SESSIONS = 30
 ROUNDS = 4
-VIEWPORTS = ((1024, 768), (1280, 720))
+VIEWPORTS = ((1024, 768), (1280, 720), (1920, 1080))
 MIN_TRACK = 120
 
 # Click Step and resolve when this page shows quarter `n` in the futures panel and both charts
