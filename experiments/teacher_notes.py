@@ -18,13 +18,13 @@ the command, seed, replicates and horizon that produced it.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from contract.cli import OneLineParser
 from experiments import exercise as ex
 from experiments.i18n import LANGUAGES, t
 from sim import params as P
@@ -102,7 +102,7 @@ def apply(path: Path, block: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog=COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a note is out of date")
     parser.add_argument("--replicates", type=int, default=REPLICATES)
     args = parser.parse_args(argv)
