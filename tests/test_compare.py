@@ -68,14 +68,19 @@ def test_planted_difference_is_found(planted: tuple[Path, Path]) -> None:
     assert cmp.keys == ["sanctions.enforcement"]
     assert len(cmp.per_cell) == len(AXIS["sanctions.enforcement"]) * len(SCENARIO_LABELS)
     assert cmp.differing == {"stockpile.dprk": (10.0, 40.0)}
-    s1 = cmp.overall.set_index("scenario").loc["S1"]
-    assert s1["significant"] and s1["p_adjusted"] < 0.05
-    assert s1["diff_low"] > 0 or s1["diff_high"] < 0  # the interval excludes 0
-    # the sign is B - A, read independently from the two sweeps' tables
+    # the scenario the stockpile moves most (M15), read independently from the two sweeps' tables
+    # (the model rework of issue 9 may leave S1 rare, so the test does not fix the scenario)
     a, b = (pd.read_parquet(d / "sweep.parquet") for d in planted)
-    raw = b["S1_count"].sum() / b["n"].sum() - a["S1_count"].sum() / a["n"].sum()
-    assert s1["diff"] == pytest.approx(raw, abs=1e-12)
-    assert np.sign(s1["cohens_h"]) == np.sign(raw)
+    raw = {
+        s: b[f"{s}_count"].sum() / b["n"].sum() - a[f"{s}_count"].sum() / a["n"].sum()
+        for s in SCENARIO_LABELS
+    }
+    moved = max(raw, key=lambda s: abs(raw[s]))
+    row = cmp.overall.set_index("scenario").loc[moved]
+    assert row["significant"] and row["p_adjusted"] < 0.05
+    assert row["diff_low"] > 0 or row["diff_high"] < 0  # the interval excludes 0
+    assert row["diff"] == pytest.approx(raw[moved], abs=1e-12)  # the sign is B - A
+    assert np.sign(row["cohens_h"]) == np.sign(raw[moved])
     assert not cmp.warnings  # same model, classifier and replicate counts
 
 
@@ -158,14 +163,14 @@ def test_cells_on_one_side_are_listed() -> None:
 
 def test_warnings_for_model_classifier_and_replicates(tmp_path: Path) -> None:
     write_run(tmp_path / "a", {}, seed=4, replicates=300)
-    write_run(tmp_path / "b", {"classifier.s1_defence": 0.6}, seed=4, replicates=200)
+    write_run(tmp_path / "b", {"classifier.s1_defence_ratio": 0.6}, seed=4, replicates=200)
     summary = json.loads((tmp_path / "b" / "summary.json").read_text())
     summary["model_version"] = "0.0.0+gdeadbeef"
     (tmp_path / "b" / "summary.json").write_text(json.dumps(summary))
     cmp = compare_results(R.load(tmp_path / "a"), R.load(tmp_path / "b"))
     text = " ".join(cmp.warnings)
     assert "model versions differ" in text
-    assert "classifier settings differ" in text and "classifier.s1_defence" in text
+    assert "classifier settings differ" in text and "classifier.s1_defence_ratio" in text
     assert "replicate counts differ" in text
     assert len(cmp.per_cell) == len(SCENARIO_LABELS)  # two runs are one cell each
 
@@ -223,9 +228,11 @@ def test_same_seed_runs_are_paired_and_tested_with_mcnemar(planted: tuple[Path, 
     a = pd.read_parquet(planted[0] / "0" / "runs.parquet", columns=["replicate", "scenario"])
     b = pd.read_parquet(planted[1] / "0" / "runs.parquet", columns=["replicate", "scenario"])
     both = a.merge(b, on="replicate", suffixes=("_a", "_b"))
-    row = cmp.per_cell.iloc[0]  # first cell (enforcement 0.2), S1
-    assert row["scenario"] == "S1"
-    in_a, in_b = both["scenario_a"] == "S1", both["scenario_b"] == "S1"
+    first = cmp.per_cell.iloc[: len(SCENARIO_LABELS)]  # first cell (enforcement 0.2)
+    row = first.loc[(first["b_only"] + first["a_only"]).idxmax()]  # a row with discordant pairs
+    assert row["b_only"] + row["a_only"] > 0
+    s = row["scenario"]
+    in_a, in_b = both["scenario_a"] == s, both["scenario_b"] == s
     assert row["b_only"] == int((in_b & ~in_a).sum())
     assert row["a_only"] == int((in_a & ~in_b).sum())
     # the p-value is statsmodels' McNemar chi-square on that 2 x 2 table
@@ -256,7 +263,10 @@ def test_pairing_narrows_the_interval_on_common_random_numbers(
     independent = compare_cells(*cells, keys)
     width_p = (paired.per_cell["diff_high"] - paired.per_cell["diff_low"]).to_numpy()
     width_i = (independent.per_cell["diff_high"] - independent.per_cell["diff_low"]).to_numpy()
-    assert np.all(width_p < width_i)
+    occurs = (paired.per_cell["share_a"] + paired.per_cell["share_b"]).to_numpy() > 0
+    assert occurs.sum() >= 4  # S2 and neither in both cells
+    assert np.all(width_p[occurs] < width_i[occurs])
+    assert np.all(width_p <= width_i + 1e-12)
 
 
 def test_newcombe_interval_and_its_test_agree() -> None:

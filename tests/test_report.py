@@ -404,7 +404,7 @@ def test_heat_maps_for_all_outcomes_on_one_scale_per_scenario(grid: Path) -> Non
 
 def test_provenance_on_every_report(grid: Path, grid_report: Path, tmp_path: Path) -> None:
     write_run(tmp_path / "run", {}, seed=8, replicates=100)
-    run_page = report.render_html(report.build(tmp_path / "run"), {})
+    run_page = report.write(report.build(tmp_path / "run"), tmp_path / "out").read_text()
     grid_page = (grid_report / "report.html").read_text(encoding="utf-8")
     meta = json.loads((grid / "sweep.json").read_text())
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
