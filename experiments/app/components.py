@@ -1,8 +1,9 @@
-"""Solara components of the teaching app: lesson card, controls, sliders, panels, submit card.
+"""Solara components of the teaching app: the page, lesson card, sliders and submit card.
 
 Mesa's generic SolaraViz controls ("Controls", "Play Interval", "Use Threads", "Page 0", an
-English STEP/RESET) are replaced by :func:`Controls` and :func:`Parameters`, whose every word
-comes from the catalogues, so a Mongolian page is Mongolian throughout. The layout is a CSS grid
+English STEP/RESET) are replaced by :func:`Parameters` and the controls of
+:class:`~experiments.app.lesson.LessonView`, whose every word comes from the catalogues, so a
+Mongolian page is Mongolian throughout. The layout is a CSS grid
 (:data:`CSS`): a sidebar of fixed width and a main area that starts to its right whatever the
 language, sliders whose labels wrap above a full-width track with the value shown beside it,
 panels that wrap to one column on a 1024 px screen.
@@ -245,8 +246,14 @@ def SubmitCard(run: Run, view: LessonView) -> None:
         return
 
     def submit() -> None:
-        from experiments.classboard import BoardError
+        from experiments.classboard import MAX_GROUP, MAX_NAME, BoardError, clean_text
 
+        try:
+            clean_text(name.value, "name", MAX_NAME, required=True)
+            clean_text(group.value, "group", MAX_GROUP, required=False)
+        except BoardError:  # said in the page's language
+            message.set(t("board.bad_name", lang, name=MAX_NAME, group=MAX_GROUP))
+            return
         step = view.step  # the quarter the student's page shows (synced from the browser)
         quarter = run.at(step)
         if quarter is None:
