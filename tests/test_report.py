@@ -502,3 +502,32 @@ def test_demo_explains_the_axes_and_the_pooled_share() -> None:
     why = demo.why_pooled_differs(table, ["world.confrontation", "stockpile.dprk"], pooled)
     # the default cell (0.85, 20) is job 1: S2 = 60 %; pooled S2 = mean of 50, 60, 70, 80 %
     assert "article_baseline" in why and "S2 is 60.0% [" in why and "65.0% pooled" in why
+
+
+def test_headline_says_where_a_planted_s1_region_is(tmp_path: Path) -> None:
+    """A 6 x 6 grid where S1 dominates only at high confrontation and low enforcement: PRIM over
+    the cells finds that region, and the headline says so with coverage and density."""
+    rng = np.random.default_rng(4)
+    rows = []
+    for job, (conf, enf) in enumerate(
+        (c, e) for c in np.linspace(0.3, 1.0, 6) for e in np.linspace(0.0, 1.0, 6)
+    ):
+        p1 = 0.7 if (conf > 0.7 and enf < 0.45) else 0.05
+        counts = rng.multinomial(200, [p1, 0.6 * (1 - p1), 0.4 * (1 - p1)])
+        row = {"world.confrontation": conf, "sanctions.enforcement": enf, "job": job, "n": 200}
+        rows.append(
+            row | {f"{s}_count": int(c) for s, c in zip(SCENARIO_LABELS, counts, strict=True)}
+        )
+    table = pd.DataFrame(rows)
+    table.to_parquet(tmp_path / "sweep.parquet", index=False)
+    meta = {"kind": "grid", "swept": ["world.confrontation", "sanctions.enforcement"]}
+    (tmp_path / "sweep.json").write_text(json.dumps(meta))
+    sweep = R.load(tmp_path)
+    box = report.discover(sweep, "S1")
+    limits = box.box.set_index("parameter")
+    # the grid's values: confrontation 0.3, 0.44, 0.58, 0.72, …; enforcement 0, 0.2, 0.4, 0.6, …
+    assert 0.58 < float(limits.loc["world.confrontation", "low"]) <= 0.72
+    assert 0.4 <= float(limits.loc["sanctions.enforcement", "high"]) < 0.6
+    text = " ".join(report.headline(sweep))
+    assert "S1 concentrates where" in text and "world.confrontation ≥" in text
+    assert "sanctions.enforcement ≤" in text and "coverage" in text and "density" in text
