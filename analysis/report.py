@@ -329,7 +329,9 @@ def _movers(result: R.Sweep) -> dict[str, str]:
             )
             if best is None or span > best[0]:
                 best = (span, text)
-        if best is None or best[0] == 0:
+        if int(cells[f"{s}_count"].sum()) == 0:
+            out[s] = f"no run ends in {s}, so no swept parameter moves P({s})"
+        elif best is None or best[0] == 0:
             out[s] = f"P({s}) does not change across the swept values"
         else:
             out[s] = f"P({s}) moves most with {best[1]} (marginal effects)"
