@@ -402,7 +402,8 @@ def headline(
             f"{'design points' if result.kind == 'design' else 'cells'}, a case being where "
             f"{found.rule}: coverage {_pct(found.coverage)}, density {_pct(found.density)})."  # type: ignore[attr-defined]
         )
-    paragraphs.append(f"{movers['S1']}; {movers['S2']}. {where_s1}")
+    second = f"{movers['S1']}; {movers['S2']}. {where_s1}"
+    paragraphs.append(second[0].upper() + second[1:])
     return paragraphs
 
 
