@@ -38,13 +38,13 @@ APP = "experiments.app"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = OneLineParser(
         prog="python -m experiments.teach",
-        description="Start the browser app for what-if exercises (Mesa SolaraViz).",
+        description="Start the classroom app for what-if exercises (lesson page and class board).",
     )
     parser.add_argument(
         "--host",
         default=DEFAULT_HOST,
         help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 opens it "
-        "to the network, e.g. a classroom)",
+        "to the network, e.g. a classroom, and needs --i-know-this-is-public)",
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default 8765)")
     parser.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the page")
