@@ -16,8 +16,6 @@ file name. Layout:
 
 from __future__ import annotations
 
-from sim.classifier import SCENARIOS
-
 RUNS_FILE = "runs.parquet"
 QUANTILES_FILE = "quantiles.parquet"
 SUMMARY_FILE = "summary.json"
@@ -71,6 +69,8 @@ def share_columns(scenario: str) -> tuple[str, str, str, str]:
 
 def cell_columns(swept: list[str]) -> list[str]:
     """Columns of sweep.parquet in order: swept parameters, job, n, shares, means, provenance."""
+    from sim.classifier import SCENARIOS  # imported here: the file names need no model
+
     cols = [*swept, "job", "n"]
     for s in SCENARIOS:
         cols += list(share_columns(s))
@@ -80,6 +80,8 @@ def cell_columns(swept: list[str]) -> list[str]:
 
 def cell_stat_columns() -> list[str]:
     """Columns of a cell table that are statistics, not parameters."""
+    from sim.classifier import SCENARIOS
+
     cols = ["job", "point", "n"]
     for s in SCENARIOS:
         cols += list(share_columns(s))
