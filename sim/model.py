@@ -13,6 +13,7 @@ The model knows nothing of Hydra, files or browsers; see ``experiments/`` and ``
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +61,7 @@ DRAWS: dict[str, tuple[int, int]] = {
     "infrastructure": (3, 3),
     "pipeline": (4, 0),
 }
+BLOCKS = max(block for block, _ in DRAWS.values()) + 1  # Philox blocks drawn each quarter
 NORMALS = {
     "posture": ("posture_a", "posture_b"),
     "confrontation": ("confrontation_a", "confrontation_b"),
@@ -131,6 +133,28 @@ START_COOPERATION = {
 }
 
 
+# The last trajectory block handed out. Zeroed and lent again once nothing refers to it any more:
+# touching 300 MB of fresh memory per 100,000 replicates costs more than the rules (issue 13).
+_SPARE_BLOCKS: list[np.ndarray] = []
+# References to a free spare block: the list, the loop variable and getrefcount's argument.
+_FREE_REFERENCES = 3
+
+
+def trajectory_block(shape: tuple[int, int, int]) -> np.ndarray:
+    """A zeroed float32 block (indicator, quarter, replicate) for the recorded trajectories.
+
+    Reuses the spare block when its model and every view of it are gone (CPython reference
+    counts; a view anywhere keeps the block busy), otherwise allocates and keeps the new one.
+    """
+    for block in _SPARE_BLOCKS:
+        if block.shape == shape and sys.getrefcount(block) == _FREE_REFERENCES:
+            block.fill(0)
+            return block
+    block = np.zeros(shape, dtype=np.float32)
+    _SPARE_BLOCKS[:] = [block]
+    return block
+
+
 class RussiaDPRKModel(mesa.Model):
     """Six states, R replicates, quarterly steps.
 
@@ -184,7 +208,7 @@ class RussiaDPRKModel(mesa.Model):
                 )
         self.forward = replay is None
         self.streams = Streams(self.seed, self.replicate_ids)
-        self._blocks: dict[int, np.ndarray] = {}
+        self._quarter_draws: np.ndarray | list[np.ndarray] = []  # this quarter's, by block
         self.highlight = int(highlight)
         self.events: list[dict[str, Any]] = []
 
@@ -245,9 +269,10 @@ class RussiaDPRKModel(mesa.Model):
         self.japan = Japan(self)
         self.start_levels = {d: self.cooperation[d].copy() for d in ("defence", "economic")}
         self.relations = self._build_graph()
-        self.trajectory = (
-            {k: np.zeros((self.horizon, R), dtype=np.float32) for k in TRACKED} if record else None
-        )
+        self.trajectory = None
+        if record:
+            block = trajectory_block((len(TRACKED), self.horizon, R))
+            self.trajectory = {k: block[i] for i, k in enumerate(TRACKED)}
         # Mesa's collector, for users who attach one (``mesa.batch_run`` reads it); none by default.
         self.datacollector: mesa.DataCollector | None = None
 
@@ -255,9 +280,7 @@ class RussiaDPRKModel(mesa.Model):
     def uniform(self, name: str) -> np.ndarray:
         """Uniforms in (0, 1), one per replicate, for the named draw of this quarter."""
         block, lane = DRAWS[name]
-        if block not in self._blocks:
-            self._blocks[block] = self.streams.uniforms(self.steps, block)
-        return self._blocks[block][lane]
+        return self._quarter_draws[block][lane]
 
     def normal(self, name: str) -> np.ndarray:
         a, b = NORMALS[name]
@@ -313,7 +336,7 @@ class RussiaDPRKModel(mesa.Model):
         if self.steps > self.horizon:  # past the horizon nothing happens (Play may overshoot)
             self.running = False
             return
-        self._blocks.clear()
+        self._quarter_draws = self.streams.quarter(self.steps, BLOCKS)  # one call a quarter
         self.world.advance()
         for agent in self.activation_order():
             agent.perceive()  # each state's interest, from the start of the quarter (M01)
