@@ -292,6 +292,11 @@ def compare_cells(
             cells_b, on=keys, how="outer", suffixes=("_a", "_b"), indicator=True, sort=True
         )
         matched = merged[merged["_merge"] == "both"].reset_index(drop=True)
+        if matched.empty:
+            raise ValueError(
+                f"no matched cells: the two experiments share no value of {', '.join(keys)} "
+                "(compare experiments that ran at least one common parameter point)"
+            )
         only_a = merged.loc[merged["_merge"] == "left_only", keys].reset_index(drop=True)
         only_b = merged.loc[merged["_merge"] == "right_only", keys].reset_index(drop=True)
     else:
@@ -483,6 +488,11 @@ def _side_warnings(a: R.Run | R.Sweep, b: R.Run | R.Sweep, cmp: Comparison) -> N
             cmp.differing[key] = (va, vb)
 
 
+#: Designs with more cells than this on either side are compared on pooled shares only (issue 10):
+#: cell-by-cell tables of a million-point design would take minutes and write hundreds of MB.
+MAX_CELLS = 2_000
+
+
 def compare_results(a: R.Run | R.Sweep, b: R.Run | R.Sweep) -> Comparison:
     """Compare two loaded results (runs or sweeps); see the module docstring.
 
@@ -490,6 +500,16 @@ def compare_results(a: R.Run | R.Sweep, b: R.Run | R.Sweep) -> Comparison:
     independent (Newcombe) otherwise; ``Comparison.pairing_reason`` says why.
     """
     keys = match_keys(a, b)
+    sizes = [len(side.cells()) if isinstance(side, R.Sweep) else 1 for side in (a, b)]
+    if keys and max(sizes) > MAX_CELLS:  # a large design: pooled shares, not cell by cell
+        cmp = compare_cells(_side_cells(a, []), _side_cells(b, []), [])
+        cmp.pairing_reason = (
+            f"{max(sizes):,} cells exceed MAX_CELLS = {MAX_CELLS:,}: compared on the shares "
+            "pooled over all cells of each side (independent samples), not cell by cell"
+        )
+        cmp.label_a, cmp.label_b = str(a.path), str(b.path)
+        _side_warnings(a, b, cmp)
+        return cmp
     labels_a, labels_b = _side_labels(a, keys), _side_labels(b, keys)
     if isinstance(labels_a, str) or isinstance(labels_b, str):
         pairs: pd.DataFrame | str = labels_a if isinstance(labels_a, str) else str(labels_b)
