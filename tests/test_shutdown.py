@@ -1,0 +1,80 @@
+"""Clean shutdown: killing the driver of a joblib sweep stops its worker processes.
+
+The sweep (sanctions enforcement M10/M17 × the DPRK stockpile F07/M15, large cells so that jobs
+are still running) starts in its own session; the test SIGKILLs only the driver — no handler of
+the driver can run — and then watches every process of that session. The workers notice the
+driver's death (``experiments.watchdog``) and end within a few seconds; no job finishes after
+the driver is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from contract.files import DONE_FILE
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+GRACE_SECONDS = 8.0  # the watchdog polls every 0.5 s; loky's own helpers follow their workers
+
+
+def session_processes(sid: int) -> list[tuple[int, str]]:
+    """(pid, command) of every live (not zombie) process in session ``sid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] not in ("Z", "X") and int(fields[3]) == sid:  # state, ..., session
+            found.append((int(entry.name), cmd.strip()))
+    return found
+
+
+def test_killing_the_driver_stops_the_joblib_workers(tmp_path: Path) -> None:
+    root = tmp_path / "sweep"
+    cmd = [
+        sys.executable, "-m", "experiments.run", "-m",
+        "sanctions.enforcement=0.2,0.4,0.6,0.8", "stockpile.dprk=low,high",
+        "replicates=150000", "output.quantiles=false",
+        "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={root}",
+    ]  # fmt: skip
+    driver = subprocess.Popen(
+        cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    sid = driver.pid  # a new session's id is its leader's pid
+    deadline = time.monotonic() + 300
+    try:
+        while len(session_processes(sid)) < 3 or not list(root.glob("*/.hydra")):
+            assert driver.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.1)
+        time.sleep(1.0)  # the workers are inside their jobs
+        workers = [p for p in session_processes(sid) if p[0] != driver.pid]
+        assert workers, "no worker process to watch"
+        done_before = set(root.glob(f"*/{DONE_FILE}"))
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait()
+        killed_at = time.monotonic()
+        while session_processes(sid) and time.monotonic() - killed_at < GRACE_SECONDS:
+            time.sleep(0.2)
+        left = session_processes(sid)
+        assert not left, f"still running {time.monotonic() - killed_at:.1f} s after: {left}"
+        time.sleep(1.0)
+        assert set(root.glob(f"*/{DONE_FILE}")) == done_before  # no job finished afterwards
+    finally:
+        for pid, _ in session_processes(sid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
