@@ -43,10 +43,12 @@ test: $(STAMP_TEST) $(STAMP_ASSETS)
 
 bench: $(STAMP_TEST)
 	@mkdir -p .benchmarks
+	@uptime
 	MALLOC_MMAP_THRESHOLD_=1073741824 MALLOC_TRIM_THRESHOLD_=1073741824 \
 	$(PY) -m pytest tests/test_benchmark.py tests/test_sweep_benchmark.py --benchmark-enable \
 	  --benchmark-only --benchmark-columns=min,median,max,rounds --benchmark-json=.benchmarks/latest.json
 	$(PY) scripts/bench_summary.py .benchmarks/latest.json
+	@echo "to put these figures into the docs: $(PY) scripts/bench_summary.py .benchmarks/latest.json --write README.md docs/SPEED.md"
 
 format: $(STAMP_TEST)
 	$(VENV)/bin/ruff format .

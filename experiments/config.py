@@ -42,6 +42,7 @@ class OutputConfig:
 
     quantiles: bool = True  # per-quarter quantiles per indicator and scenario (fan charts)
     batch_size: int = 100_000  # replicates per model instance (bounds memory)
+    workers: int = 0  # processes for one point: 0 = every available core (one in a sweep's jobs)
 
 
 @dataclasses.dataclass

@@ -28,12 +28,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from contract import files as F
-from contract.io import ParquetStream, model_version, provenance, write_json, write_parquet
-from experiments import config, design, jobs, results, runner, sweep, watchdog
-from sim.world import FORWARD_START
+from experiments import config
 
 config.register()
+# The model, pandas and pyarrow are imported when a run starts, not before: a bad command line
+# is answered by ``config.preflight`` within a second.
 
 Inputs = tuple[dict[str, Any], Any, Any]  # (parameters, replicate ids or count, design points)
 
@@ -43,6 +42,9 @@ def describe(cfg: DictConfig) -> tuple[str, int, dict[str, Any], Callable[[], In
 
     The fingerprint is the config hash of a point, or the design's hash and the chunk.
     """
+    from experiments import design
+    from sim.world import FORWARD_START
+
     params, seed, replicates, horizon = config.run_settings(cfg)
     plan = design.from_config(cfg, seed)
     extra: dict[str, Any] = {
@@ -66,12 +68,22 @@ def describe(cfg: DictConfig) -> tuple[str, int, dict[str, Any], Callable[[], In
 
 
 def run(
-    cfg: DictConfig, outdir: Path, resume: bool = False, identity: str | None = None
+    cfg: DictConfig,
+    outdir: Path,
+    resume: bool = False,
+    identity: str | None = None,
+    parallel: bool = True,
 ) -> dict[str, Any]:
     """Run the composed config and write its files into ``outdir``; return the summary.
 
     With ``resume``, a complete matching result already in ``outdir`` is returned as it is.
+    With ``parallel``, a large point is split over ``output.workers`` processes (0 = every
+    available core); the summary says how many ran it (``workers``).
     """
+    from contract import files as F
+    from contract.io import ParquetStream, model_version, provenance, write_json, write_parquet
+    from experiments import jobs, results, runner
+
     fingerprint, seed, extra, inputs = describe(cfg)
     reason = None
     if resume:
@@ -82,6 +94,8 @@ def run(
     previous = jobs.clear_job(outdir, reason)
     params, replicates, points = inputs()
     meta = provenance(fingerprint, seed)
+    requested = int(cfg.output.get("workers", 0))
+    workers = runner.workers_for(requested, int(extra["replicates"])) if parallel else 1
     started = time.perf_counter()
     with ParquetStream(outdir / F.RUNS_FILE, meta) as runs:
         out = runner.stream_point(
@@ -93,11 +107,13 @@ def run(
             quantiles=bool(cfg.output.quantiles),
             points=points,
             sink=runs.write,
+            workers=workers,
         )
         runs.close()
     elapsed = time.perf_counter() - started
     summary = {**results.summary_of_counts(out.counts), **meta, **extra}
     summary["runs_per_second"] = round(out.n / max(elapsed, 1e-9), 1)
+    summary["workers"] = workers
     if out.fan is not None:
         write_parquet(outdir / F.QUANTILES_FILE, out.fan, meta)
     write_json(outdir / F.SUMMARY_FILE, summary)
@@ -108,11 +124,17 @@ def run(
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
+    from experiments import jobs, results, sweep, watchdog
+
     hydra_cfg = HydraConfig.get()
     outdir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode != RunMode.MULTIRUN:
         summary = run(cfg, outdir)
         print(results.format_table(summary))
+        print(
+            f"workers: {summary['workers']} process(es) for {summary['n']:,} replicates "
+            f"({summary['runs_per_second']:,.0f} runs/s)"
+        )
         print(f"outputs: {outdir}")
         return
     watchdog.guard()  # a worker process stops when the sweep's driver is gone
@@ -120,7 +142,9 @@ def main(cfg: DictConfig) -> None:
     overrides = list(hydra_cfg.overrides.task)
     ident = sweep.read_identity(Path(hydra_cfg.sweep.dir))
     try:
-        summary = run(cfg, outdir, resume=True, identity=ident["id"] if ident else None)
+        summary = run(  # the launcher spreads the jobs over the cores: one process each
+            cfg, outdir, resume=True, identity=ident["id"] if ident else None, parallel=False
+        )
     except Exception as error:  # one failing cell must not stop the sweep (issue 3)
         jobs.record_failure(outdir, job, overrides, error)
         print(f"error: job {job} [{' '.join(overrides)}] failed: {error}", file=sys.stderr)

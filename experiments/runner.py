@@ -16,12 +16,14 @@ same whatever ``replicates`` and ``batch_size`` are, so replicate k contributes 
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from contract.files import FAN_INDICATORS, QUANTILES, quantile_column
 from experiments.jobs import PointSums
@@ -31,6 +33,8 @@ from sim.model import TRACKED, RussiaDPRKModel
 from sim.world import quarter_label
 
 FAN_VALUES = 2_000_000  # trajectory values per indicator kept for the fan-chart quantiles
+# Below this many replicates a point runs in one process: starting workers costs more (issue 13).
+PARALLEL_FROM = 200_000
 
 
 def fan_sample(horizon: int) -> int:
@@ -59,6 +63,14 @@ def _batches(replicates: int | np.ndarray, batch_size: int) -> Any:
             yield start, ids[start : start + batch_size]
 
 
+def workers_for(requested: int, replicates: int) -> int:
+    """How many processes run a point: ``requested`` (0 = every available core), but one below
+    ``PARALLEL_FROM`` replicates, where starting worker processes costs more than it saves."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    wanted = int(requested) if requested > 0 else int(available or 1)
+    return max(1, wanted) if replicates >= PARALLEL_FROM else 1
+
+
 def stream_point(
     params: Mapping[str, Any],
     *,
@@ -69,42 +81,71 @@ def stream_point(
     quantiles: bool = True,
     points: np.ndarray | None = None,
     sink: Callable[[pd.DataFrame], None] | None = None,
+    workers: int = 1,
 ) -> Streamed:
     """Run the replicates batch by batch, handing each batch's rows to ``sink``.
 
     ``params`` values may be arrays with one value per replicate (a design chunk); then
     ``replicates`` is the matching array of replicate ids and ``points`` the design point of each
-    (a ``point`` column first in the rows).
+    (a ``point`` column first in the rows). With ``workers`` > 1 the batches run in that many
+    processes (joblib) and their rows reach ``sink`` in replicate order, so the rows, counts and
+    quantiles are the same as in one process (random numbers do not depend on the batching).
     """
     sums = PointSums()
     counts = dict.fromkeys(SCENARIOS, 0)
     fan_parts: list[dict[str, Any]] = []
-    keep, kept, n, start_quarter = fan_sample(horizon), 0, 0, ""
-    for start, batch in _batches(replicates, batch_size):
-        stop = start + batch.size
-        batch_params = {
-            k: (v[start:stop] if isinstance(v, np.ndarray) else v) for k, v in params.items()
-        }
-        model = RussiaDPRKModel(batch_params, replicates=batch, seed=seed, horizon=horizon).run()
-        result = classify(model)
-        rows = _rows(model, result)
+    keep, n, start_quarter = fan_sample(horizon) if quantiles else 0, 0, ""
+    total = int(replicates) if np.isscalar(replicates) else len(replicates)  # type: ignore[arg-type]
+    if workers > 1:  # at least one batch per worker
+        batch_size = max(1, min(batch_size, -(-total // workers)))
+    tasks = (
+        (_batch_params(params, start, batch.size), batch, seed, horizon, max(0, keep - start))
+        for start, batch in _batches(replicates, batch_size)
+    )
+    if workers > 1:
+        done = Parallel(n_jobs=workers, return_as="generator")(
+            delayed(_run_batch)(*task) for task in tasks
+        )
+    else:
+        done = (_run_batch(*task) for task in tasks)
+    start = 0
+    for batch in done:
+        rows, result_counts, fan_part, start_quarter = batch
         if points is not None:
-            rows.insert(0, "point", points[start:stop])
+            rows.insert(0, "point", points[start : start + len(rows)])
+        start += len(rows)
         sums.add(rows)
         for s in SCENARIOS:
-            counts[s] += int(np.count_nonzero(result["scenario"] == s))
-        n += batch.size
-        if quantiles and kept < keep:
-            take = min(keep - kept, batch.size)
-            fan_parts.append(_trajectory_sample(model, result["scenario"], take))
-            kept += take
-        start_quarter = model.start_quarter
-        del model, result
-        gc.collect()  # the model's agents refer back to it: free the batch before the next one
+            counts[s] += result_counts[s]
+        n += len(rows)
+        if fan_part is not None:
+            fan_parts.append(fan_part)
         if sink is not None:
             sink(rows)
     fan = _quantiles(fan_parts, horizon, start_quarter) if quantiles and fan_parts else None
     return Streamed(n=n, counts=counts, points=sums.frame(), fan=fan)
+
+
+def _batch_params(params: Mapping[str, Any], start: int, size: int) -> dict[str, Any]:
+    return {
+        k: (v[start : start + size] if isinstance(v, np.ndarray) else v) for k, v in params.items()
+    }
+
+
+def _run_batch(
+    params: dict[str, Any], batch: np.ndarray, seed: int, horizon: int, fan_take: int
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, Any] | None, str]:
+    """One batch: (rows, scenario counts, the trajectories it adds to the fan sample, start)."""
+    model = RussiaDPRKModel(params, replicates=batch, seed=seed, horizon=horizon).run()
+    result = classify(model)
+    rows = _rows(model, result)
+    counts = {s: int(np.count_nonzero(result["scenario"] == s)) for s in SCENARIOS}
+    take = min(fan_take, batch.size)
+    fan_part = _trajectory_sample(model, result["scenario"], take) if take > 0 else None
+    start_quarter = model.start_quarter
+    del model, result
+    gc.collect()  # the model's agents refer back to it: free the batch before the next one
+    return rows, counts, fan_part, start_quarter
 
 
 def run_point(

@@ -1,24 +1,142 @@
-"""Print the replicate-runs per second recorded by the benchmarks (``make bench``).
+"""The speed table and its ratios from one ``make bench`` run (pytest-benchmark's JSON file).
 
-pytest-benchmark's table shows seconds per round; the runs/s figures the README quotes live in
-each benchmark's ``extra_info``, read here from the JSON file pytest-benchmark wrote.
+    python scripts/bench_summary.py .benchmarks/latest.json                 # print
+    python scripts/bench_summary.py .benchmarks/latest.json --write README.md docs/SPEED.md
+
+``--write`` replaces the text between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` in each
+file with the table, the ratios, the machine and its load, and the command that made them. Every
+figure comes from the one JSON file, so all of them are from the same run. Other benchmarks in
+the file (e.g. the sweep overhead) are listed with their recorded figures.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+ROWS = (  # (benchmark name, how the model runs)
+    (
+        "test_bench_reference_mesa",
+        "scalar reference, Mesa-native: one `Model` per replicate via `mesa.batch_run`",
+    ),
+    ("test_bench_ensemble[R=1]", "ensemble, R = 1"),
+    ("test_bench_ensemble[R=1000]", "ensemble, R = 1,000"),
+    ("test_bench_ensemble[R=100000]", "ensemble, R = 100,000"),
+    ("test_bench_ensemble_before[R=1000]", "ensemble before issue 13, R = 1,000"),
+    ("test_bench_ensemble_before[R=100000]", "ensemble before issue 13, R = 100,000"),
+    (
+        "test_bench_streamed_point[one]",
+        "a streamed point (model, classifier, rows), R = 400,000, one process",
+    ),
+    ("test_bench_streamed_point[all]", "the same point on every core"),
+)
+TABLE_NAMES = {name for name, _ in ROWS}
 
-def main(path: str) -> int:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    print(f"\n{'benchmark':<45} extra figures")
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def summarise(data: dict) -> str:
+    """The markdown block: table, ratios, machine and load, command."""
+    info = {b["name"]: b.get("extra_info", {}) for b in data["benchmarks"]}
+
+    def rate(name: str, key: str = "runs_per_second") -> float | None:
+        return info.get(name, {}).get(key)
+
+    lines = [
+        "| how the model runs | replicate-runs per second | per CPU-second |",
+        "|---|---:|---:|",
+    ]
+    for name, label in ROWS:
+        if name in info:
+            extra = f" ({info[name]['workers']} workers)" if "workers" in info[name] else ""
+            cpu = rate(name, "cpu_runs_per_second")
+            lines.append(f"| {label}{extra} | {_number(rate(name))} | {_number(cpu)} |")
+
+    def ratio(a: str, b: str, key: str = "runs_per_second") -> str:
+        x, y = rate(a, key), rate(b, key)
+        return "–" if not x or not y else f"{x / y:,.2f}×"
+
+    big, ref = "test_bench_ensemble[R=100000]", "test_bench_reference_mesa"
+    before, one, every = (
+        "test_bench_ensemble_before[R=100000]",
+        "test_bench_streamed_point[one]",
+        "test_bench_streamed_point[all]",
+    )
+    lines += [
+        "",
+        f"- ensemble at R = 100,000 over the scalar Mesa reference: {ratio(big, ref)} "
+        f"(per CPU-second {ratio(big, ref, 'cpu_runs_per_second')})",
+        f"- ensemble at R = 100,000 now over before issue 13: {ratio(big, before)} "
+        f"(per CPU-second {ratio(big, before, 'cpu_runs_per_second')}); at R = 1,000: "
+        f"{ratio('test_bench_ensemble[R=1000]', 'test_bench_ensemble_before[R=1000]')}",
+    ]
+    if rate(one) and rate(every):
+        share = rate(one) / rate(every)
+        lines.append(
+            f"- the streamed point on every core: {ratio(every, one)} the one-process rate, "
+            f"i.e. {share:.0%} of the single-process time"
+        )
+    machine = data.get("machine_info", {})
+    cpu = machine.get("cpu", {})
+    loads = [i["load_average_1min"] for i in info.values() if "load_average_1min" in i]
+    load = f"{min(loads):.1f}–{max(loads):.1f}" if loads else "not recorded"
+    lines += [
+        "",
+        f"Machine: {cpu.get('brand_raw', 'unknown CPU')}, {cpu.get('count', '?')} cores, "
+        f"Python {machine.get('python_version', '?')}; run {data.get('datetime', '?')[:16]} UTC; "
+        f"1-minute load average during the benchmarks {load} (other processes share the "
+        "machine: wall-clock rates fall with load, per-CPU-second rates much less).",
+        "",
+        "Written by `make bench` then "
+        "`python scripts/bench_summary.py .benchmarks/latest.json --write README.md docs/SPEED.md`.",
+    ]
+    return "\n".join(lines)
+
+
+def others(data: dict) -> str:
+    """Every other benchmark in the file with its recorded figures."""
+    lines = []
     for bench in data["benchmarks"]:
-        info = ", ".join(f"{k}={v}" for k, v in bench.get("extra_info", {}).items())
-        print(f"{bench['name']:<45} {info}")
+        if bench["name"] not in TABLE_NAMES:
+            figures = ", ".join(f"{k}={v}" for k, v in bench.get("extra_info", {}).items())
+            lines.append(f"{bench['name']}: {figures}")
+    return "\n".join(lines)
+
+
+def write_block(path: Path, block: str) -> None:
+    """Replace the text between the markers in ``path`` (one-line error if they are missing)."""
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise SystemExit(f"error: {path} has no {START} … {END} block to fill")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{START}\n{block}\n{END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", nargs="?", default=".benchmarks/latest.json")
+    parser.add_argument("--write", nargs="*", default=[], metavar="FILE")
+    args = parser.parse_args(argv)
+    path = Path(args.json)
+    if not path.is_file():
+        print(f"error: {path} not found; run `make bench` first", file=sys.stderr)
+        return 2
+    data = json.loads(path.read_text(encoding="utf-8"))
+    block = summarise(data)
+    print(block)
+    if rest := others(data):
+        print("\nOther benchmarks:\n" + rest)
+    for target in args.write:
+        write_block(Path(target), block)
+        print(f"wrote the speed block into {target}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else ".benchmarks/latest.json"))
+    sys.exit(main())

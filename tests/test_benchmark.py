@@ -1,71 +1,123 @@
-"""Throughput benchmarks (pytest-benchmark, never timed asserts) — issue 2, 'What done looks like'.
+"""Throughput benchmarks, all from one run (pytest-benchmark; never timed asserts) — issue 13.
 
-Replicate-runs per second for 40 quarters at R = 1, 1,000 and 100,000 in one ensemble model, and
-the same model run the Mesa-native way: one ``Model`` per replicate via ``mesa.batch_run``. Both
-sides do the same work per replicate — 40 steps with trajectories recorded and the
-DataCollector collecting each quarter — and neither classifies. Each benchmark stores
-``runs_per_second`` (from its fastest round) in ``extra_info``; the Mesa-native benchmark also
-stores the ensemble/Mesa-native ratio at R = 100,000. Targets (issue 2): ≥ 30,000 runs/s at
-R = 100,000 and ≥ 100× the Mesa-native way, on one core of a 2-core machine.
+Replicate-runs per second for 40 quarters of:
+
+- the scalar reference (``tests/reference``) — the model written the way a Mesa user would, one
+  replicate of plain floats per ``mesa.Model``, run through ``mesa.batch_run`` with its
+  ``DataCollector`` recording the tracked indicators every quarter: the honest Mesa-native peer;
+- the ensemble model at R = 1, 1,000 and 100,000 (trajectories recorded, nothing classified);
+- the ensemble as it was before the speed work of issue 13 (``tests/reference/legacy``), at
+  R = 1,000 and 100,000, for the speed-up in the same run;
+- a whole point as ``experiments.run`` streams it (model, classifier, per-replicate rows, fan
+  sample; no file writing) at R = 400,000, in one process and on every available core.
+
+Each benchmark stores ``runs_per_second`` from its fastest round (wall clock), the CPU seconds
+of that round's process (``cpu_runs_per_second``: less sensitive to other processes on a shared
+machine; not meaningful for the multi-core run, whose work is in child processes) and the load
+average. Between rounds the previous model is collected (``gc.collect``), as the runner does
+between batches. ``scripts/bench_summary.py`` turns the JSON into the speed table and ratios.
 
 ``make bench`` runs them in full. Inside ``make test`` pytest runs with ``--benchmark-disable``:
-each benchmark body runs once as a plain test, with a smaller R (``benchmark.disabled``) to keep
-the suite fast. At R = 100,000 glibc's allocator can make timings swing by ±30 %: ``make bench``
-sets ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``. Other processes on the machine
-change the figures too; quote them with the load.
+each body runs once at a small size as a plain test.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import os
+import time
 
 import mesa
 import numpy as np
 import pytest
+from reference import ReferenceModel
+from reference.legacy import RussiaDPRKModel as LegacyModel
 
+from experiments import runner
 from sim.model import RussiaDPRKModel
 
 SEED = 20241001
 HORIZON = 40
-RESULTS: dict[str, float] = {}  # runs/s by benchmark, for the ratio (only when enabled)
+STREAMED = 400_000  # replicates of the streamed point (four batches of 100,000)
 
 
-def _rate(benchmark, runs: int) -> float | None:
-    """Runs per second of the fastest round, recorded in extra_info (None when disabled)."""
+class Timed:
+    """Wraps a function; remembers the CPU seconds of its fastest call (by wall clock)."""
+
+    def __init__(self, fn):
+        self.fn, self.best_wall, self.cpu = fn, float("inf"), float("nan")
+
+    def __call__(self, *args):
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = self.fn(*args)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if wall < self.best_wall:
+            self.best_wall, self.cpu = wall, cpu
+        return out
+
+
+def _record(benchmark, runs: int, timed: Timed | None = None, **extra) -> None:
+    """Store runs/s of the fastest round, its CPU rate and the load (only when enabled)."""
     if benchmark.disabled or benchmark.stats is None:
-        return None
-    rate = runs / benchmark.stats.stats.min
-    benchmark.extra_info["runs_per_second"] = round(rate, 1)
-    benchmark.extra_info["replicates"] = runs
-    return rate
+        return
+    info = benchmark.extra_info
+    info["replicates"] = runs
+    info["runs_per_second"] = round(runs / benchmark.stats.stats.min, 1)
+    if timed is not None and timed.cpu > 0:
+        info["cpu_runs_per_second"] = round(runs / timed.cpu, 1)
+    info["load_average_1min"] = round(os.getloadavg()[0], 2)
+    info.update(extra)
 
 
-def _ensemble(R: int) -> RussiaDPRKModel:
-    return RussiaDPRKModel(replicates=R, seed=SEED, horizon=HORIZON).run()
+def _collect() -> None:
+    """Free the previous round's model (its agents refer back to it) before the next round."""
+    gc.collect()
+
+
+def _run(benchmark, fn, args: tuple, rounds: int):
+    timed = Timed(fn)
+    out = benchmark.pedantic(
+        timed, args=args, rounds=rounds, iterations=1, warmup_rounds=0, setup=_collect
+    )
+    return out, timed
+
+
+def _ensemble(model_class, R: int):
+    return model_class(replicates=R, seed=SEED, horizon=HORIZON).run()
 
 
 @pytest.mark.parametrize(
     ("R", "rounds", "disabled_R"),
-    [(1, 20, 1), (1000, 5, 1000), (100_000, 1, 2000)],
+    [(1, 20, 1), (1000, 5, 1000), (100_000, 3, 2000)],
     ids=["R=1", "R=1000", "R=100000"],
 )
 def test_bench_ensemble(benchmark, R: int, rounds: int, disabled_R: int) -> None:
     """Replicate-runs per second of one ensemble model over 40 quarters."""
     size = disabled_R if benchmark.disabled else R
-    model = benchmark.pedantic(
-        _ensemble, args=(size,), rounds=rounds, iterations=1, warmup_rounds=0
-    )
+    model, timed = _run(benchmark, _ensemble, (RussiaDPRKModel, size), rounds)
     assert model.steps == HORIZON and model.trajectory["defence"].shape == (HORIZON, size)
-    rate = _rate(benchmark, size)
-    if rate is not None:
-        RESULTS[f"ensemble_{R}"] = rate
+    _record(benchmark, size, timed)
 
 
-def _mesa_native(runs: int) -> list[dict]:
+@pytest.mark.parametrize(
+    ("R", "rounds", "disabled_R"),
+    [(1000, 5, 1000), (100_000, 3, 2000)],
+    ids=["R=1000", "R=100000"],
+)
+def test_bench_ensemble_before(benchmark, R: int, rounds: int, disabled_R: int) -> None:
+    """The same, for the ensemble as it was before issue 13 (the frozen copy)."""
+    size = disabled_R if benchmark.disabled else R
+    model, timed = _run(benchmark, _ensemble, (LegacyModel, size), rounds)
+    assert model.steps == HORIZON and model.trajectory["defence"].shape == (HORIZON, size)
+    _record(benchmark, size, timed)
+
+
+def _reference_batch_run(runs: int) -> list[dict]:
     return mesa.batch_run(
-        RussiaDPRKModel,
-        parameters={},
-        rng=list(range(runs)),
+        ReferenceModel,
+        parameters={"replicate": list(range(runs))},
+        rng=SEED,
         max_steps=HORIZON,
         number_processes=1,
         data_collection_period=-1,
@@ -81,17 +133,30 @@ def keep_start_method():
     multiprocessing.set_start_method(before, force=True)
 
 
-def test_bench_mesa_native(benchmark, keep_start_method) -> None:
-    """The Mesa-native way: one Model (R = 1) per replicate through ``mesa.batch_run``."""
-    runs = 5 if benchmark.disabled else 100
-    out = benchmark.pedantic(_mesa_native, args=(runs,), rounds=1, iterations=1)
+def test_bench_reference_mesa(benchmark, keep_start_method) -> None:
+    """The Mesa-native peer: the scalar reference, one Model per replicate, ``mesa.batch_run``."""
+    runs = 5 if benchmark.disabled else 300
+    out, timed = _run(benchmark, _reference_batch_run, (runs,), 3)
     assert len(out) == runs and all(row["Step"] == HORIZON for row in out)
-    # The Mesa-native run of seed s is replicate 0 of the ensemble of seed s (same streams).
-    first = RussiaDPRKModel(replicates=np.array([0]), seed=0, horizon=HORIZON).run()
-    assert out[0]["munitions"] == float(first.munitions_shipped.mean())
-    rate = _rate(benchmark, runs)
-    if rate is not None:
-        RESULTS["mesa_native"] = rate
-        if "ensemble_100000" in RESULTS:
-            ratio = RESULTS["ensemble_100000"] / rate
-            benchmark.extra_info["ensemble_R100000_over_mesa_native"] = round(ratio, 1)
+    # It does the ensemble's work: its last quarter is the ensemble's, replicate by replicate.
+    ensemble = _ensemble(RussiaDPRKModel, runs)
+    for row in out:
+        k = row["replicate"]
+        assert row["posture"] == ensemble.trajectory["posture"][-1, k]
+        assert np.isclose(row["defence"], ensemble.trajectory["defence"][-1, k], rtol=1e-6)
+    _record(benchmark, runs, timed)
+
+
+def _stream(R: int, workers: int) -> runner.Streamed:
+    return runner.stream_point({}, seed=SEED, replicates=R, horizon=HORIZON, workers=workers)
+
+
+@pytest.mark.parametrize("cores", ["one", "all"])
+def test_bench_streamed_point(benchmark, cores: str) -> None:
+    """A whole point as ``experiments.run`` streams it, in one process or on every core."""
+    available = runner.workers_for(0, runner.PARALLEL_FROM)
+    workers = 1 if cores == "one" or benchmark.disabled else available
+    R = 3000 if benchmark.disabled else STREAMED
+    out, timed = _run(benchmark, _stream, (R, workers), 1)
+    assert out.n == R and sum(out.counts.values()) == R
+    _record(benchmark, R, timed if workers == 1 else None, workers=workers)

@@ -1,0 +1,117 @@
+"""One large ``experiments.run`` on one core and on every core: times and identical results.
+
+    python scripts/bench_cores.py --replicates 1000000 [--write docs/SPEED.md]
+
+Runs ``python -m experiments.run replicates=N output.workers=W`` for W = 1 and W = all cores (each
+in a fresh process, one after the other, into a temporary folder), and reports wall-clock and
+CPU seconds (the run and its worker processes), the load average before and after each, and
+whether ``runs.parquet``, ``quantiles.parquet`` and ``points.parquet`` hold identical tables and
+identical metadata apart from ``model_version`` (which names the git commit, and other engineers
+may commit in between). ``--write`` puts the block between ``<!-- cores:start -->`` and
+``<!-- cores:end -->`` of each file named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "<!-- cores:start -->", "<!-- cores:end -->"
+FILES = ("runs.parquet", "quantiles.parquet", "points.parquet")
+
+
+def _metadata(path: Path) -> dict:
+    meta = json.loads(pq.read_schema(path).metadata[b"rudprk"])
+    meta.pop("model_version", None)
+    return meta
+
+
+def run(replicates: int, workers: int, outdir: Path) -> dict:
+    """Time one run in a fresh process; wall and CPU seconds, load before and after."""
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.run",
+        f"replicates={replicates}",
+        f"output.workers={workers}",
+        f"hydra.run.dir={outdir}",
+    ]
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    said = [line for line in out.stdout.splitlines() if line.startswith("workers:")]
+    return {
+        "workers": workers,
+        "wall": wall,
+        "cpu": cpu,
+        "load": (load, os.getloadavg()[0]),
+        "said": said[0] if said else "",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicates", type=int, default=1_000_000)
+    parser.add_argument("--write", nargs="*", default=[], metavar="FILE")
+    args = parser.parse_args(argv)
+    cores = len(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory() as tmp:
+        one = run(args.replicates, 1, Path(tmp, "one"))
+        every = run(args.replicates, cores, Path(tmp, "every"))
+        same = {
+            name: pq.read_table(Path(tmp, "one", name)).equals(
+                pq.read_table(Path(tmp, "every", name))
+            )
+            and _metadata(Path(tmp, "one", name)) == _metadata(Path(tmp, "every", name))
+            for name in FILES
+        }
+    lines = [
+        f"| `experiments.run replicates={args.replicates:,}` | wall-clock s | CPU s | load before → after |",
+        "|---|---:|---:|---|",
+    ]
+    for r in (one, every):
+        lines.append(
+            f"| `output.workers={r['workers']}` ({r['said'] or 'no workers line'}) | {r['wall']:.1f} | "
+            f"{r['cpu']:.1f} | {r['load'][0]:.1f} → {r['load'][1]:.1f} |"
+        )
+    lines += [
+        "",
+        f"On {cores} cores the run took {every['wall'] / one['wall']:.0%} of the one-process "
+        f"wall-clock time. Identical tables and metadata (apart from model_version): "
+        + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in same.items())
+        + ".",
+        "",
+        f"Written by `python scripts/bench_cores.py --replicates {args.replicates} "
+        "--write docs/SPEED.md` on "
+        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC.",
+    ]
+    block = "\n".join(lines)
+    print(block)
+    for target in args.write:
+        path = Path(target)
+        text = path.read_text(encoding="utf-8")
+        if START not in text or END not in text:
+            print(f"error: {path} has no {START} … {END} block to fill", file=sys.stderr)
+            return 2
+        head, rest = text.split(START, 1)
+        path.write_text(f"{head}{START}\n{block}\n{END}{rest.split(END, 1)[1]}", encoding="utf-8")
+        print(f"wrote the block into {path}")
+    return 0 if all(same.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
