@@ -50,6 +50,7 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 
 from analysis import results as R
+from analysis.html import page
 from analysis.stats import SCENARIO_LABELS, adjust_pvalues, cohens_h
 
 __all__ = [
@@ -636,30 +637,7 @@ def to_html(cmp: Comparison) -> str:
     body += [table(_display(cmp.overall)), "<h2>Per cell</h2>", table(_display(cmp.per_cell))]
     body += ["<h2>Cells only in A</h2>", table(cmp.only_a)]
     body += ["<h2>Cells only in B</h2>", table(cmp.only_b)]
-    return HTML_PAGE.format(title="Comparison", body="\n".join(body))
-
-
-HTML_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: sans-serif; max-width: 1100px; margin: 1.5em auto; padding: 0 1em;
-       color: #222; }}
-table.t {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.2em; }}
-table.t th, table.t td {{ border-bottom: 1px solid #ddd; padding: 0.2em 0.6em; text-align: right; }}
-.note {{ color: #555; font-size: 0.9em; }} .warn li {{ color: #a15c00; }}
-img.fig {{ max-width: 100%; height: auto; display: block; margin: 0.5em 0 1.5em; }}
-pre {{ background: #f6f6f6; padding: 0.6em; overflow-x: auto; }}
-p, li, dd, figcaption {{ overflow-wrap: anywhere; }}
-.scroll {{ max-width: 100%; overflow-x: auto; }} .scroll td {{ white-space: nowrap; }}
-figure {{ margin: 0.5em 0 1.5em; }} figure svg {{ max-width: 100%; height: auto; display: block; }}
-p.headline {{ font-size: 1.1em; line-height: 1.45; }}
-ul.prov {{ color: #555; font-size: 0.85em; }}
-details.legend {{ font-size: 0.85em; color: #444; margin-bottom: 1.2em; }}
-details.legend dt {{ font-family: monospace; }} details.legend dd {{ margin: 0 0 0.3em 1.5em; }}
-</style></head><body>
-{body}
-</body></html>
-"""
+    return page("Comparison", "\n".join(body))
 
 
 def terminal_table(cmp: Comparison) -> str:

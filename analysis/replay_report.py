@@ -10,9 +10,7 @@ counterfactual check, and the provenance. Run it as ``python -m analysis.replay_
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import sys
 from pathlib import Path
@@ -25,6 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from analysis.html import page, png_data  # noqa: E402
 from contract.files import REPLAY_FILE, REPLAY_QUARTERS_FILE  # noqa: E402
 from contract.io import atomic_write  # noqa: E402
 from sim import replay  # noqa: E402
@@ -77,10 +76,9 @@ def _shade(ax: plt.Axes, first: str, last: str, colour: str, label: str | None =
 
 
 def _png(fig: plt.Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    data = png_data(fig)
     plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return data
 
 
 def _band(ax: plt.Axes, s: pd.DataFrame, label: str) -> None:
@@ -215,18 +213,12 @@ def render(meta: dict[str, Any], bands: pd.DataFrame, record: pd.DataFrame) -> s
     esc = html.escape
     world = meta.get("counterfactual") or "factual"
     parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>Replay 2000–2024: patterns P1–P6</title><style>",
-        "body{font-family:sans-serif;max-width:1000px;margin:auto;padding:1em;color:#222}",
-        "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:4px}",
-        ".pass{color:#1b7837;font-weight:bold}.fail{color:#b2182b;font-weight:bold}",
-        "img{max-width:100%}section{margin-bottom:1.5em}</style></head><body>",
         f"<h1>Replay {esc(meta['start_quarter'])}–{esc(meta['end_quarter'])} ({esc(world)})</h1>",
         f"<p>{meta['replicates']} replays, seed {meta['seed']}, model {esc(meta['model_version'])}."
         f" Patterns passed: {meta['passed']} of {len(meta['patterns'])}. Overrides: "
         f"{esc(json.dumps(meta.get('overrides') or {}))}. Blue: the ensemble; red dotted: the "
         "article's dated record (sim/data/record.csv). See docs/VALIDATION.md.</p>",
-        "<table><tr><th>pattern</th><th>ids</th><th>verdict</th><th>measured</th>"
+        "<table class='t'><tr><th>pattern</th><th>ids</th><th>verdict</th><th>measured</th>"
         "<th>tolerance</th></tr>",
     ]
     checks = [*meta["patterns"], meta["counterfactual_check"]]
@@ -259,8 +251,8 @@ def render(meta: dict[str, Any], bands: pd.DataFrame, record: pd.DataFrame) -> s
         "grey dashed lines in P3 and P4.</p></section>"
     )
     prov = {k: meta[k] for k in ("created", "versions", "inputs_sha256", "record_sha256")}
-    parts.append(f"<h2>Provenance</h2><pre>{esc(json.dumps(prov, indent=1))}</pre></body></html>")
-    return "".join(parts)
+    parts.append(f"<h2>Provenance</h2><pre>{esc(json.dumps(prov, indent=1))}</pre>")
+    return page("Replay 2000–2024: patterns P1–P6", "".join(parts))
 
 
 def write_report(directory: str | Path) -> Path:

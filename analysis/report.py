@@ -44,8 +44,9 @@ from matplotlib.figure import Figure
 
 from analysis import api, figures, forecast
 from analysis import results as R
-from analysis.compare import HTML_PAGE, markdown_table
+from analysis.compare import markdown_table
 from analysis.discovery import PrimResult, prim_box
+from analysis.html import page
 from analysis.stats import SCENARIO_LABELS
 from sim import params as P
 
@@ -752,7 +753,7 @@ def render_html(rep: Report, svgs: dict[str, bytes]) -> str:
                     tables.append(_html_table(frame, item.html_rows))
     if tables:
         body += ["<h2>Tables</h2>", *tables]
-    return HTML_PAGE.format(title=html.escape(rep.title), body="\n".join(body))
+    return page(rep.title, "\n".join(body))
 
 
 def write(rep: Report, outdir: Path) -> Path:
