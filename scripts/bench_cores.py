@@ -63,6 +63,30 @@ def run(replicates: int, workers: int, outdir: Path) -> dict:
     }
 
 
+def _spin(n: int) -> float:
+    """A pure-Python loop: CPU only, no memory traffic, nothing shared."""
+    started, total = time.perf_counter(), 0
+    for i in range(n):
+        total += i * i
+    return time.perf_counter() - started
+
+
+def control(cores: int, n: int = 20_000_000) -> float:
+    """Wall time of ``cores`` copies of a pure-Python loop in parallel over one copy alone: how
+    much parallelism the machine gives at this moment (1/cores when the cores are free)."""
+    from multiprocessing import get_context
+
+    started = time.perf_counter()
+    _spin(n)
+    alone = time.perf_counter() - started
+    with get_context("spawn").Pool(cores) as pool:
+        pool.map(_spin, [1] * cores)  # the workers are up before the clock starts
+        started = time.perf_counter()
+        pool.map(_spin, [n] * cores)
+        together = time.perf_counter() - started
+    return together / (cores * alone)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=1_000_000)
@@ -70,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
+        before = control(cores)
         one = run(args.replicates, 1, Path(tmp, "one"))
         every = run(args.replicates, cores, Path(tmp, "every"))
+        after = control(cores)
         same = {
             name: pq.read_table(Path(tmp, "one", name)).equals(
                 pq.read_table(Path(tmp, "every", name))
@@ -94,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         f"wall-clock time. Identical tables and metadata (apart from model_version): "
         + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in same.items())
         + ".",
+        "",
+        f"Control, just before and after: {cores} copies of a pure-Python loop in parallel took "
+        f"{before:.0%} and {after:.0%} of the time of running them one after another "
+        f"({1 / cores:.0%} when the cores are free; more when other work shares them).",
         "",
         f"Written by `python scripts/bench_cores.py --replicates {args.replicates} "
         "--write docs/SPEED.md` on "
