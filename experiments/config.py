@@ -299,7 +299,7 @@ def config_hash(params: dict[str, Any], seed: int, replicates: int, horizon: int
 
 #: Bytes on disk per replicate of runs.parquet and per-replicate peak memory of a batch, and the
 #: single-core speed, measured as docs/SWEEPS.md shows ("Memory bounds"); used for estimates.
-DISK_BYTES_PER_REPLICATE = 160
+DISK_BYTES_PER_REPLICATE = 180
 RUNS_PER_SECOND = 20_000
 ESTIMATE_FROM = 1_000_000  # print the estimate for outputs of at least this many replicates
 
