@@ -34,7 +34,7 @@ from sim.world import quarter_label
 
 FAN_VALUES = 2_000_000  # trajectory values per indicator kept for the fan-chart quantiles
 # Below this many replicates a point runs in one process: starting workers costs more (issue 13).
-PARALLEL_FROM = 200_000
+PARALLEL_FROM = 500_000
 
 
 def fan_sample(horizon: int) -> int:

@@ -29,7 +29,7 @@ ROWS = (  # (benchmark name, how the model runs)
     ("test_bench_ensemble_before[R=100000]", "ensemble before issue 13, R = 100,000"),
     (
         "test_bench_streamed_point[one]",
-        "a streamed point (model, classifier, rows), R = 400,000, one process",
+        "a streamed point (model, classifier, rows), R = 1,000,000, one process",
     ),
     ("test_bench_streamed_point[all]", "the same point on every core"),
 )
