@@ -1,4 +1,4 @@
-"""Clean shutdown: killing the driver of a joblib sweep stops its worker processes.
+"""Clean shutdown: killing the driver of a joblib (or local Ray) sweep stops its worker processes.
 
 The sweep (sanctions enforcement M10/M17 × the DPRK stockpile F07/M15, large cells so that jobs
 are still running) starts in its own session; the test SIGKILLs only the driver — no handler of
@@ -9,12 +9,15 @@ the driver is gone.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from contract.files import DONE_FILE
 
@@ -72,6 +75,55 @@ def test_killing_the_driver_stops_the_joblib_workers(tmp_path: Path) -> None:
         assert not left, f"still running {time.monotonic() - killed_at:.1f} s after: {left}"
         time.sleep(1.0)
         assert set(root.glob(f"*/{DONE_FILE}")) == done_before  # no job finished afterwards
+    finally:
+        for pid, _ in session_processes(sid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_killing_the_driver_stops_the_ray_jobs(
+    tmp_path: Path, record_property: pytest.RecordProperty
+) -> None:
+    """A local Ray: the processes running jobs end with the driver; Ray's idle agents are named."""
+    if importlib.util.find_spec("hydra_plugins.hydra_ray_launcher") is None:
+        pytest.skip("hydra_plugins.hydra_ray_launcher is not installed (make test installs it)")
+    root = tmp_path / "sweep"
+    cmd = [
+        sys.executable, "-m", "experiments.run", "-m",
+        "sanctions.enforcement=0.2,0.4,0.6,0.8", "replicates=150000", "output.quantiles=false",
+        "hydra/launcher=ray_local", "hydra.launcher.ray.init.num_cpus=2",
+        f"hydra.sweep.dir={root}",
+    ]  # fmt: skip
+    driver = subprocess.Popen(
+        cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    sid = driver.pid
+    deadline = time.monotonic() + 300
+    try:
+        while not any("ray::_run_job" in c for _, c in session_processes(sid)):
+            assert driver.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline, "no Ray job started"
+            time.sleep(0.2)
+        time.sleep(1.0)
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait()
+        killed_at = time.monotonic()
+
+        def jobs_left() -> list[tuple[int, str]]:
+            return [p for p in session_processes(sid) if "_run_job" in p[1]]
+
+        while jobs_left() and time.monotonic() - killed_at < GRACE_SECONDS:
+            time.sleep(0.2)
+        assert not jobs_left(), f"Ray jobs still running: {jobs_left()}"
+        agents = sorted({c.split()[0] for _, c in session_processes(sid)})
+        record_property(
+            "measured",
+            f"Ray jobs ended {time.monotonic() - killed_at:.1f} s after the driver's SIGKILL; "
+            f"Ray processes still idle then: {', '.join(agents) or 'none'}",
+        )
     finally:
         for pid, _ in session_processes(sid):
             try:
