@@ -96,8 +96,8 @@ def stream_point(
     fan_parts: list[dict[str, Any]] = []
     keep, n, start_quarter = fan_sample(horizon) if quantiles else 0, 0, ""
     total = int(replicates) if np.isscalar(replicates) else len(replicates)  # type: ignore[arg-type]
-    if workers > 1:  # at least one batch per worker
-        batch_size = max(1, min(batch_size, -(-total // workers)))
+    if workers > 1:  # the workers share one batch's memory; at least one batch per worker
+        batch_size = max(1, min(batch_size // workers, -(-total // workers)))
     tasks = (
         (_batch_params(params, start, batch.size), batch, seed, horizon, max(0, keep - start))
         for start, batch in _batches(replicates, batch_size)
