@@ -782,7 +782,7 @@ def write(rep: Report, outdir: Path) -> Path:
 
 def has_argument(folder: Path) -> bool:
     """Whether ``folder`` holds outputs of ``experiments.argument`` or ``experiments.robustness``."""
-    from experiments import argument, robustness
+    from analysis import argument, robustness
 
     return (folder / argument.JSON_FILE).is_file() or (folder / robustness.JSON_FILE).is_file()
 
@@ -793,7 +793,7 @@ def argument_sections(rep: Report, folder: Path) -> list[str]:
     Reads the files the two commands wrote (``argument.csv``, ``robustness_*.csv``) and draws
     their figures again with the commands' own functions; returns the headline sentences.
     """
-    from experiments import argument, robustness
+    from analysis import argument, robustness
 
     said: list[str] = []
     if (folder / argument.CSV_FILE).is_file():
