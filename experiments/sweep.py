@@ -424,18 +424,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m experiments.sweep DIR``: (re-)aggregate a multirun directory."""
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1 or not (Path(args[0]) / "multirun.yaml").is_file():
-        print(
-            "usage: python -m experiments.sweep MULTIRUN_DIR (a Hydra multirun directory: "
-            "it holds multirun.yaml)",
-            file=sys.stderr,
+        raise UsageError(
+            f"expected one Hydra multirun directory (it holds multirun.yaml), got {args}: "
+            "python -m experiments.sweep MULTIRUN_DIR"
         )
-        return 2
     report = aggregate(args[0])
     print(Path(args[0]) / SUMMARY_MD)
     print(format_pooled(report))
-    print(f"next: python -m analysis.report {args[0]}")
     return 1 if report["failed"] else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from contract.cli import run
+
+    run(main)

@@ -4,8 +4,8 @@ For each input the command runs in a fresh empty folder (``subprocess``) and mus
 print no traceback, print one line on stderr naming the key or path that was wrong, and leave
 no new file behind — no ``outputs/``, no ``.hydra/``, nothing in the result folders it was
 pointed at. Commands: ``experiments.run`` (Hydra's own parse and composition errors included),
-``analysis.report``, ``analysis.compare``, ``experiments.replay``, ``experiments.exercise`` and
-the argument errors of ``experiments.teach``. The number of inputs is printed in the test
+``analysis.report``, ``analysis.compare``, ``experiments.replay``, ``experiments.exercise``,
+``experiments.sweep`` and the argument errors of ``experiments.teach``. The number of inputs is printed in the test
 summary ("measured values").
 """
 
@@ -166,6 +166,9 @@ def cases(d: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         ("experiments.exercise", ["no_such_exercise"], "no_such_exercise"),
         ("experiments.exercise", ["ceasefire", "--lang", "xx"], "--lang"),
         ("experiments.exercise", ["ceasefire", "--replicates", "abc"], "--replicates"),
+        # experiments.sweep (re-aggregation)
+        ("experiments.sweep", [], "multirun"),
+        ("experiments.sweep", [str(d["empty"])], str(d["empty"])),
         # experiments.teach (argument errors only)
         ("experiments.teach", ["--port", "abc"], "--port"),
         ("experiments.teach", ["--lang", "xx"], "--lang"),
