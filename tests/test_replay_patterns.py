@@ -245,8 +245,8 @@ def test_replay_command_and_report(tmp_path):
 
 def test_replay_command_rejects_bad_input_without_writing(tmp_path, capsys):
     out = tmp_path / "bad"
-    assert replay_cmd.main(["--out", str(out), "russia.summit_rat=0.5"]) == 2
-    assert "russia.summit_rate" in capsys.readouterr().err
+    with pytest.raises(replay_cmd.ReplayError, match="russia.summit_rate"):
+        replay_cmd.main(["--out", str(out), "russia.summit_rat=0.5"])
     assert not out.exists()
     assert replay_report.cli([str(tmp_path)]) == 2
     assert "not a replay directory" in capsys.readouterr().err
