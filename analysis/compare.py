@@ -494,6 +494,36 @@ def _side_warnings(a: R.Run | R.Sweep, b: R.Run | R.Sweep, cmp: Comparison) -> N
 MAX_CELLS = 2_000
 
 
+MARGINAL_BINS = 4
+
+
+def _marginal_effects(a: R.Run | R.Sweep, b: R.Run | R.Sweep, keys: list[str]) -> pd.DataFrame:
+    """Per parameter swept on both sides: bins of its declared range compared, other keys pooled."""
+    from sim import params as P
+
+    frames = []
+    cells_a, cells_b = a.cells(), b.cells()
+    for key in keys:
+        param = P.BY_KEY.get(key)
+        if param is None or key not in cells_a or key not in cells_b:
+            continue
+        edges = np.linspace(float(param.low), float(param.high), MARGINAL_BINS + 1)
+        mids = (edges[:-1] + edges[1:]) / 2
+
+        def binned(cells: pd.DataFrame, key: str = key, edges: Any = edges, mids: Any = mids):
+            index = np.clip(np.digitize(cells[key].astype(float), edges[1:-1]), 0, len(mids) - 1)
+            counts = ["n", *(f"{s}_count" for s in SCENARIO_LABELS)]
+            frame = cells[counts].astype(np.int64).assign(bin=mids[index])
+            return frame.groupby("bin", sort=True).sum().reset_index()
+
+        try:
+            part = compare_cells(binned(cells_a), binned(cells_b), ["bin"]).per_cell
+        except ValueError:  # no bin in common
+            continue
+        frames.append(part.assign(parameter=key)[["parameter", *part.columns]])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def compare_results(a: R.Run | R.Sweep, b: R.Run | R.Sweep) -> Comparison:
     """Compare two loaded results (runs or sweeps); see the module docstring.
 
@@ -508,6 +538,13 @@ def compare_results(a: R.Run | R.Sweep, b: R.Run | R.Sweep) -> Comparison:
             f"{max(sizes):,} cells exceed MAX_CELLS = {MAX_CELLS:,}: compared on the shares "
             "pooled over all cells of each side (independent samples), not cell by cell"
         )
+        marginal = _marginal_effects(a, b, keys)
+        if not marginal.empty:
+            cmp.per_cell = marginal
+            cmp.pairing_reason += (
+                f"; the per-cell rows are marginal effects: each parameter's declared range cut "
+                f"into {MARGINAL_BINS} equal bins, counts pooled over the other parameters"
+            )
         cmp.label_a, cmp.label_b = str(a.path), str(b.path)
         _side_warnings(a, b, cmp)
         return cmp

@@ -63,11 +63,21 @@ def test_more_cells_than_the_limit_are_pooled(
     monkeypatch.setattr(compare, "MAX_CELLS", 2)  # "both" has 3 cells
     pooled = compare.compare_results(a, b)
     assert "MAX_CELLS" in pooled.pairing_reason
-    # one row per scenario, from the counts summed over every cell of each side
-    assert len(pooled.per_cell) == 3
+    # marginal effects: enforcement's range [0, 1] in 4 bins; the bins both sides reach
+    # ([0, 0.25) holds 0.1 and 0.2 on both, [0.75, 1] holds 0.8 only in B) are compared
+    assert set(pooled.per_cell["parameter"]) == {"sanctions.enforcement"}
+    assert sorted(set(pooled.per_cell["bin"])) == [0.125]
+    low_bin = pooled.per_cell[pooled.per_cell["scenario"] == "S2"].iloc[0]
+    for side, result in (("a", a), ("b", b)):
+        cells = result.cells()
+        low = cells[cells["sanctions.enforcement"] < 0.25]
+        assert low_bin[f"share_{side}"] == pytest.approx(low["S2_count"].sum() / low["n"].sum())
+    # overall: the counts summed over every cell of each side
     row = pooled.overall.set_index("scenario").loc["S2"]
     for side, result in (("a", a), ("b", b)):
         cells = result.cells()
         assert row[f"share_{side}"] == pytest.approx(cells["S2_count"].sum() / cells["n"].sum())
+    assert "S2" in compare.terminal_table(pooled)
     md, page = compare.write_outputs(pooled, tmp_path / "out")
+    assert "marginal effects" in md.read_text()
     assert page.stat().st_size < 3_000_000
