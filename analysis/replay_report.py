@@ -10,9 +10,11 @@ counterfactual check, and the provenance. Run it as ``python -m analysis.replay_
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,12 @@ RECORD_COLOUR, MODEL_COLOUR, CF_COLOUR = "#b2182b", "#2166ac", "#888888"
 
 class ReportError(ValueError):
     """The directory is not a replay directory."""
+
+
+def load_record() -> pd.DataFrame:
+    """The article's dated record (``sim/data/record.csv``): date, quarter, event, ids, indicator."""
+    text = resources.files("sim").joinpath("data", "record.csv").read_text(encoding="utf-8")
+    return pd.DataFrame(list(csv.DictReader(text.splitlines())))
 
 
 def load(directory: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -258,7 +266,7 @@ def render(meta: dict[str, Any], bands: pd.DataFrame, record: pd.DataFrame) -> s
 def write_report(directory: str | Path) -> Path:
     """Write ``DIR/report.html`` for a replay directory and return its path."""
     meta, bands = load(directory)
-    page = render(meta, bands, replay.load_record())
+    page = render(meta, bands, load_record())
     out = Path(directory) / REPORT_FILE
     atomic_write(out, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return out

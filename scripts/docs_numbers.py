@@ -2,7 +2,7 @@
 
 Runs ``python -m experiments.argument`` and ``python -m experiments.robustness`` (in this
 process, same code) into ``--out`` (default ``outputs/docs_numbers``), then rewrites the blocks
-between marker comments — the style of ``sim/docs.py``::
+between marker comments — the style of ``analysis/odd.py``::
 
     <!-- generated:NAME start (python scripts/docs_numbers.py) -->
     ...
@@ -43,7 +43,7 @@ LOCAL = "local"  # sub-folder of the outputs
 
 
 def markers(name: str) -> tuple[str, str]:
-    """The start and end comments of a generated block (as in ``sim/docs.py``)."""
+    """The start and end comments of a generated block (as in ``analysis/odd.py``)."""
     return f"<!-- generated:{name} start ({COMMAND}) -->", f"<!-- generated:{name} end -->"
 
 

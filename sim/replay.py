@@ -22,10 +22,8 @@ Patterns (ARTICLE.md ids):
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -126,7 +124,6 @@ PATTERNS: tuple[Pattern, ...] = (
         f"scope (scopes with ≥ {P6_MIN_COUNT} completed agreements)",
     ),
 )
-BY_ID = {p.id: p for p in PATTERNS}
 
 # Per-quarter indicators kept for every replicate (T, R).
 SERIES = ("summit", "posture", "munitions", "treaty", "tourism", "political", "defence")
@@ -450,12 +447,6 @@ def _flat(result: ReplayResult, name: str, values: np.ndarray) -> pd.DataFrame:
     for level in BANDS:
         frame[f"q{int(level * 100):02d}"] = values
     return frame
-
-
-def load_record() -> pd.DataFrame:
-    """The article's dated record (``sim/data/record.csv``): date, quarter, event, ids, indicator."""
-    text = resources.files("sim").joinpath("data", "record.csv").read_text(encoding="utf-8")
-    return pd.DataFrame(list(csv.DictReader(text.splitlines())))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Reads the ids M01–M25 and F01–F13 from ``../shared/ARTICLE.md`` and fails if
 "Not modelled" table of ``docs/ODD.md`` with a reason. Also: every id the code cites exists in
 the article, every F id is used by the code or explained in the ODD, and the generated sections
 of ``docs/ODD.md`` (parameter table, rule index) are up to date with ``sim.params`` and the
-docstrings (``python -m sim.docs``).
+docstrings (``python -m analysis.odd``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import docs
+from analysis import odd as docs
 from sim import params as P
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,9 +132,9 @@ def test_code_cites_only_ids_the_article_has(article_ids) -> None:
 
 
 def test_odd_generated_sections_are_up_to_date() -> None:
-    """docs/ODD.md's parameter table and rule index equal what ``python -m sim.docs`` writes."""
+    """docs/ODD.md's parameter table and rule index equal what ``python -m analysis.odd`` writes."""
     text = ODD.read_text(encoding="utf-8")
-    assert docs.render(text) == text, "docs/ODD.md is out of date: run python -m sim.docs"
+    assert docs.render(text) == text, "docs/ODD.md is out of date: run python -m analysis.odd"
     for p in P.PARAMETERS:
         assert f"`{p.key}`" in text
 

@@ -1,11 +1,12 @@
-"""Generated parts of ``docs/ODD.md``: the parameter table and the rule index.
+"""Generated parts of ``docs/ODD.md``: the parameter table and the rule index (a docs writer, so
+it lives outside ``sim/``, which does no I/O).
 
 Both are read from the single sources of truth — the parameter table from ``sim.params``, the
 rule index from the docstrings of the agents' rules and the model's exchanges (``Names:`` lines
 citing article ids) — and written between marker comments in ``docs/ODD.md``::
 
-    python -m sim.docs            # rewrite the generated sections of docs/ODD.md and print them
-    python -m sim.docs --check    # exit 1 if docs/ODD.md is out of date (used by the tests)
+    python -m analysis.odd            # rewrite the generated sections of docs/ODD.md and print them
+    python -m analysis.odd --check    # exit 1 if docs/ODD.md is out of date (used by the tests)
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def generated() -> dict[str, str]:
 
 def _markers(section: str) -> tuple[str, str]:
     return (
-        f"<!-- generated:{section} start (python -m sim.docs) -->",
+        f"<!-- generated:{section} start (python -m analysis.odd) -->",
         f"<!-- generated:{section} end -->",
     )
 
@@ -122,7 +123,9 @@ def render(text: str, sections: dict[str, str] | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sim.docs", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis.odd", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/ODD.md is outdated")
     parser.add_argument("--path", type=Path, default=ODD_PATH, help="the ODD file")
     args = parser.parse_args(argv)
@@ -134,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.check:
         if new != text:
-            print(f"error: {args.path} is out of date: run python -m sim.docs", file=sys.stderr)
+            print(f"error: {args.path} is out of date: run python -m analysis.odd", file=sys.stderr)
             return 1
         return 0
     if new != text:
