@@ -119,7 +119,7 @@ def robustness_block(folder: Path) -> str:
         "```",
         "",
         f"(a) {d['draws']} Latin-hypercube classifier definitions (every `classifier.*` "
-        f"parameter over its declared range), each applied to the same {d['replicates']:,} runs "
+        f"parameter over its plausible range: sim/params.py), each applied to the same {d['replicates']:,} runs "
         f"per ensemble; seed {meta['seed']}, model version {meta['model_version']}. At the "
         f"default definition: {at_default}.",
         "",
