@@ -6,7 +6,7 @@ Replicate-runs per second for 40 quarters of:
   replicate of plain floats per ``mesa.Model``, run through ``mesa.batch_run`` with its
   ``DataCollector`` recording the tracked indicators every quarter: the honest Mesa-native peer;
 - the ensemble model at R = 1, 1,000 and 100,000 (trajectories recorded, nothing classified);
-- the ensemble as it was before the speed work of issue 13 (``tests/reference/legacy``), at
+- the ensemble as it was before the speed work of issue 13 (``tests/reference/legacy.py`` reads it from git), at
   R = 1,000 and 100,000, for the speed-up in the same run;
 - a whole point as ``experiments.run`` streams it (model, classifier, per-replicate rows, fan
   sample; no file writing) at R = 1,000,000, in one process and on every available core.
@@ -34,8 +34,7 @@ from pathlib import Path
 import mesa
 import numpy as np
 import pytest
-from reference import ReferenceModel
-from reference.legacy import RussiaDPRKModel as LegacyModel
+from reference import ReferenceModel, legacy
 
 from experiments import runner
 from sim.model import RussiaDPRKModel
@@ -110,9 +109,13 @@ def test_bench_ensemble(benchmark, R: int, rounds: int, disabled_R: int) -> None
     ids=["R=1000", "R=100000"],
 )
 def test_bench_ensemble_before(benchmark, R: int, rounds: int, disabled_R: int) -> None:
-    """The same, for the ensemble as it was before issue 13 (the frozen copy)."""
+    """The same, for the ensemble as it was before issue 13 (read from git)."""
+    try:
+        legacy_model = legacy.load()
+    except LookupError as why:
+        pytest.skip(str(why))
     size = disabled_R if benchmark.disabled else R
-    model, timed = _run(benchmark, _ensemble, (LegacyModel, size), rounds)
+    model, timed = _run(benchmark, _ensemble, (legacy_model, size), rounds)
     assert model.steps == HORIZON and model.trajectory["defence"].shape == (HORIZON, size)
     _record(benchmark, size, timed)
 
