@@ -20,7 +20,7 @@ from sim.classifier import SCENARIOS, classify, shares
 from sim.model import DOMAINS, RussiaDPRKModel
 
 R = 64
-LIMITS = ("stockpile", "barter", "reputation", "technology", "quality", "restraint")
+LIMITS = tuple(p.name for p in P.PARAMETERS if p.group == "limits")  # the article's limits
 HORIZON = 40
 EPS = 1e-9
 
