@@ -166,6 +166,9 @@ class RussiaDPRKModel(mesa.Model):
         replay: a ``ReplayWorld`` input schedule; None runs forward from 2024Q4.
         record: keep per-quarter trajectories of ``TRACKED`` (needed by the classifier).
         highlight: the replicate (position) whose events are logged for the app.
+        measure_lag: measure M22's implementation lag by summit scope into ``lag_sum`` and
+            ``lag_count`` (the replay's P6 reads it). Off by default: it is an observer that
+            forward runs never read, and it costs about a sixth of a quarter's work.
         **overrides: parameter values by dotted key (this is how ``mesa.batch_run`` passes them).
     """
 
@@ -179,6 +182,7 @@ class RussiaDPRKModel(mesa.Model):
         replay: ReplayWorld | None = None,
         record: bool = True,
         highlight: int = 0,
+        measure_lag: bool = False,
         rng: int | None = None,
         **overrides: Any,
     ):
@@ -239,11 +243,13 @@ class RussiaDPRKModel(mesa.Model):
         self.gas_total = np.zeros(R)
         self.shared_interest = np.zeros(R)
         # M22 measurement: quarters from a summit until half of what it agreed is implemented.
+        self.measure_lag = bool(measure_lag)
         self._pending_since = np.full(R, -1)
         self._pending_goal = np.zeros(R)
         self._pending_domains = np.zeros((len(DOMAINS), R), dtype=bool)
-        self.lag_sum = np.zeros(len(DOMAINS) + 1)
-        self.lag_count = np.zeros(len(DOMAINS) + 1)
+        # Summed lags and their count by scope (1–4 domains); None unless measured.
+        self.lag_sum = np.zeros(len(DOMAINS) + 1) if measure_lag else None
+        self.lag_count = np.zeros(len(DOMAINS) + 1) if measure_lag else None
 
         self.world = ForwardWorld(self) if replay is None else replay.bind(self)
         self.start_quarter = self.world.start_quarter
@@ -431,7 +437,9 @@ class RussiaDPRKModel(mesa.Model):
         p, posture = self.p, self.russia.posture
         permitted = p["sanctions.permitted_share"]
         covert = permitted + (1 - permitted) * (1 - self.watch())
-        by_posture = np.select([posture == OBSERVE, posture == LOOPHOLES], [permitted, covert], 1)
+        by_posture = np.where(
+            posture == OBSERVE, permitted, np.where(posture == LOOPHOLES, covert, 1)
+        )
         barter = p["russia.barter_base"]
         paid_in_kind = barter + (1 - barter) * np.maximum(self.arms_share, self.labour)
         by_barter = np.where(self.banking_open(), 1, paid_in_kind)
@@ -476,7 +484,8 @@ class RussiaDPRKModel(mesa.Model):
             gap = target - done
             done = done + np.where(gap > 0, rate, p["russia.implementation_rate"]) * gap
             self.agreed[d], self.implemented[d] = agreed, done
-        self._measure_implementation_lag(agrees)
+        if self.measure_lag:
+            self._measure_implementation_lag(agrees)
         memory = p["russia.signal_memory"]
         signal = memory * self.cooperation["political"] + (1 - memory) * summit
         self.cooperation = self.delivered(signal)
@@ -510,25 +519,25 @@ class RussiaDPRKModel(mesa.Model):
         mask = self._pending_domains
         pending = self._pending_since >= 0
         if pending.any():
+            scope = mask.sum(axis=0)
             current = sum(self.implemented[d] * mask[i] for i, d in enumerate(DOMAINS))
-            current = current / np.maximum(mask.sum(axis=0), 1)
+            current = current / np.maximum(scope, 1)
             done = pending & (current >= self._pending_goal)
             if done.any():
-                scope = mask.sum(axis=0)[done]
                 lag = self.steps - self._pending_since[done]
-                np.add.at(self.lag_sum, scope, lag)
-                np.add.at(self.lag_count, scope, 1)
+                np.add.at(self.lag_sum, scope[done], lag)
+                np.add.at(self.lag_count, scope[done], 1)
                 self._pending_since[done] = -1
         summit = agrees["political"]
-        if summit.any():
+        if summit.any():  # a summit starts a new measurement (in place: most quarters have one)
             for i, d in enumerate(DOMAINS):
-                mask[i] = np.where(summit, agrees[d], mask[i])
+                np.copyto(mask[i], agrees[d], where=summit)
             start = sum(self.implemented[d] * mask[i] for i, d in enumerate(DOMAINS))
             goal = sum(self.agreed[d] * mask[i] for i, d in enumerate(DOMAINS))
             n = np.maximum(mask.sum(axis=0), 1)
             half = (start + HALF_IMPLEMENTED * (goal - start)) / n
-            self._pending_goal = np.where(summit, half + LAG_TOLERANCE, self._pending_goal)
-            self._pending_since = np.where(summit, self.steps, self._pending_since)
+            np.copyto(self._pending_goal, half + LAG_TOLERANCE, where=summit)
+            np.copyto(self._pending_since, self.steps, where=summit)
 
     def record(self) -> None:
         """Write this quarter's indicators into the per-replicate trajectories."""

@@ -170,7 +170,12 @@ def run_replay(
     """Run a replay ensemble from 2000Q1 over the whole input schedule and keep the series."""
     world = ReplayWorld(schedule or load_schedule(), counterfactual=counterfactual)
     model = RussiaDPRKModel(
-        dict(params or {}), replay=world, horizon=world.quarters, replicates=replicates, seed=seed
+        dict(params or {}),
+        replay=world,
+        horizon=world.quarters,
+        replicates=replicates,
+        seed=seed,
+        measure_lag=True,
     )
     T, R = world.quarters, model.R
     series = {k: np.zeros((T, R), dtype=np.float32) for k in SERIES}

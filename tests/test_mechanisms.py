@@ -320,7 +320,8 @@ def test_M22_wider_summit_scope_means_longer_implementation() -> None:
     """
     batches = []
     for b in range(8):
-        model = RussiaDPRKModel(replicates=np.arange(b * 2000, (b + 1) * 2000), seed=SEED).run()
+        ids = np.arange(b * 2000, (b + 1) * 2000)
+        model = RussiaDPRKModel(replicates=ids, seed=SEED, measure_lag=True).run()
         batches.append(model.lag_sum[1:4] / np.maximum(model.lag_count[1:4], 1))
         assert (model.lag_count[1:4] >= 5).all(), model.lag_count
     lags = np.array(batches)  # (batch, scope 1..3)

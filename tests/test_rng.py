@@ -65,6 +65,30 @@ def test_philox_is_elementwise_over_arrays() -> None:
         assert [int(w[i]) for w in together] == [int(w[0]) for w in alone]
 
 
+def test_compiled_kernel_equals_the_numpy_specification() -> None:
+    """The numba kernel the model draws from gives philox4x32's words bit for bit (issue 13):
+    counters across the whole 32-bit range, ids above 2**32, keys with every bit set."""
+    rng = np.random.default_rng(11)
+    ids = np.concatenate([np.arange(5), rng.integers(0, 2**40, 995), [2**32 - 1, 2**32, 2**63]])
+    ids = ids.astype(np.uint64)
+    for seed, step, draw in ((0, 0, 0), (SEED, 17, 3), (2**64 - 1, 2**32 - 1, 2**32 - 1)):
+        streams = Streams(seed, ids)
+        words = philox4x32(
+            (
+                ids & 0xFFFFFFFF,
+                ids >> np.uint64(32),
+                np.full(ids.size, step),
+                np.full(ids.size, draw),
+            ),
+            streams.key,
+        )
+        expected = np.stack([(w.astype(np.float64) + 0.5) * 2.0**-32 for w in words])
+        assert streams.uniforms(step, draw).tobytes() == expected.tobytes()
+        block = streams.quarter(step, draw + 1) if draw < 8 else None
+        if block is not None:
+            assert block[draw].tobytes() == expected.tobytes()
+
+
 def test_uniforms_in_open_interval_and_uniform() -> None:
     """Uniforms lie strictly inside (0, 1) and pass a KS test for U(0, 1) (fixed seed)."""
     streams = Streams(SEED, np.arange(50_000))
