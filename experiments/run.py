@@ -80,11 +80,17 @@ def run(
     With ``parallel``, a large point is split over ``output.workers`` processes (0 = every
     available core); the summary says how many ran it (``workers``).
     """
+    from experiments import cores
+
+    fingerprint, seed, extra, inputs = describe(cfg)
+    requested = int(cfg.output.get("workers", 0))
+    workers = cores.workers_for(requested, int(extra["replicates"])) if parallel else 1
+    cores.warm_up(workers)  # the workers import the model while this process prepares the run
+
     from contract import files as F
     from contract.io import ParquetStream, model_version, provenance, write_json, write_parquet
     from experiments import jobs, results, runner
 
-    fingerprint, seed, extra, inputs = describe(cfg)
     reason = None
     if resume:
         complete, reason = jobs.check_complete(outdir, fingerprint, model_version(), identity)
@@ -94,8 +100,6 @@ def run(
     previous = jobs.clear_job(outdir, reason)
     params, replicates, points = inputs()
     meta = provenance(fingerprint, seed)
-    requested = int(cfg.output.get("workers", 0))
-    workers = runner.workers_for(requested, int(extra["replicates"])) if parallel else 1
     started = time.perf_counter()
     with ParquetStream(outdir / F.RUNS_FILE, meta) as runs:
         out = runner.stream_point(

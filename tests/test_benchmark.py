@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 from reference import ReferenceModel, legacy
 
-from experiments import runner
+from experiments import cores
 from sim.model import RussiaDPRKModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,8 +156,10 @@ def test_bench_reference_mesa(benchmark, keep_start_method) -> None:
 
 _STREAM = """
 import sys
-from experiments import runner
+from experiments import cores
 R, workers = int(sys.argv[1]), int(sys.argv[2])
+cores.warm_up(workers)  # as experiments.run does, before it imports the model
+from experiments import runner
 out = runner.stream_point({}, seed=int(sys.argv[3]), replicates=R, horizon=40, workers=workers)
 assert out.n == R and sum(out.counts.values()) == R
 """
@@ -186,12 +188,12 @@ class FreshProcess:
             self.cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-@pytest.mark.parametrize("cores", ["one", "all"])
-def test_bench_streamed_point(benchmark, cores: str) -> None:
+@pytest.mark.parametrize("spread", ["one", "all"])
+def test_bench_streamed_point(benchmark, spread: str) -> None:
     """A whole point as ``experiments.run`` streams it, in one process or on every core; each in a
     fresh interpreter (start-up and imports included, as for a user's run)."""
-    available = runner.workers_for(0, runner.PARALLEL_FROM)
-    workers = 1 if cores == "one" or benchmark.disabled else available
+    available = cores.workers_for(0, cores.PARALLEL_FROM)
+    workers = 1 if spread == "one" or benchmark.disabled else available
     R = 3000 if benchmark.disabled else STREAMED
     fresh = FreshProcess()
     benchmark.pedantic(fresh, args=(R, workers), rounds=1, iterations=1, warmup_rounds=0)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import runner
+from experiments import cores, runner
 
 SEED = 20241001
 
@@ -51,6 +51,6 @@ def test_two_workers_equal_one_process(design: bool) -> None:
 
 def test_workers_for() -> None:
     """0 means every available core; small points stay in one process."""
-    assert runner.workers_for(0, runner.PARALLEL_FROM) >= 1
-    assert runner.workers_for(3, runner.PARALLEL_FROM) == 3
-    assert runner.workers_for(3, runner.PARALLEL_FROM - 1) == 1
+    assert cores.workers_for(0, cores.PARALLEL_FROM) >= 1
+    assert cores.workers_for(3, cores.PARALLEL_FROM) == 3
+    assert cores.workers_for(3, cores.PARALLEL_FROM - 1) == 1
