@@ -128,12 +128,12 @@ def run(
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
-    from experiments import jobs, results, sweep, watchdog
-
     hydra_cfg = HydraConfig.get()
     outdir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode != RunMode.MULTIRUN:
-        summary = run(cfg, outdir)
+        summary = run(cfg, outdir)  # imports the model after starting any worker processes
+        from experiments import results
+
         print(results.format_table(summary))
         print(
             f"workers: {summary['workers']} process(es) for {summary['n']:,} replicates "
@@ -141,6 +141,8 @@ def main(cfg: DictConfig) -> None:
         )
         print(f"outputs: {outdir}")
         return
+    from experiments import jobs, sweep, watchdog
+
     watchdog.guard()  # a worker process stops when the sweep's driver is gone
     job = int(hydra_cfg.job.num)
     overrides = list(hydra_cfg.overrides.task)

@@ -16,6 +16,7 @@ same whatever ``replicates`` and ``batch_size`` are, so replicate k contributes 
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ def stream_point(
     ``params`` values may be arrays with one value per replicate (a design chunk); then
     ``replicates`` is the matching array of replicate ids and ``points`` the design point of each
     (a ``point`` column first in the rows). With ``workers`` > 1 the batches run in that many
-    processes (joblib) and their rows reach ``sink`` in replicate order, so the rows, counts and
+    processes (``experiments.cores``) and their rows reach ``sink`` in replicate order, so the rows, counts and
     quantiles are the same as in one process (random numbers do not depend on the batching).
     """
     sums = PointSums()
@@ -117,36 +118,65 @@ def stream_point(
 def _on_cores(tasks: list[tuple], workers: int) -> Iterator[tuple]:
     """Batch results in order, computed by ``workers`` - 1 worker processes and this one.
 
-    The workers take batches in order, a few queued ahead. Whenever the next result is not
-    ready, this process runs the next batch nobody has started: no core waits while the workers
-    start (they import the model, about a second) and this process, which also gathers the rows,
-    never waits on a queue it could have shortened. Few results wait in memory at any time.
+    Each worker holds one batch at a time and is handed the next batch nobody has started the
+    moment it finishes one (a callback in the pool's thread, so a busy main process never
+    delays it). Whenever the next result is not ready, this process runs the next batch nobody
+    has started: no core waits while the workers start (they import the model, about a second),
+    and at the end no batch sits queued behind a busy worker while this process is idle. Few
+    results wait in memory at any time; leaving early (an error, Ctrl-C) stops the handing out.
     """
     pool = executor(workers)
     started: dict[int, Any] = {}  # batch index -> a worker's Future, or this process's result
     upcoming = iter(range(len(tasks)))
+    lock = threading.Lock()
+    stopped = False
 
-    def queue_for_workers() -> None:
-        busy = sum(isinstance(f, Future) and not f.done() for f in started.values())
-        for _ in range(2 * (workers - 1) - busy):
-            i = next(upcoming, None)
-            if i is None:
-                return
-            started[i] = pool.submit(_run_batch_in_worker, *tasks[i])
+    def claim(for_worker: bool) -> int | None:
+        """The next batch nobody has started; a worker's is submitted before the lock opens."""
+        with lock:
+            j = next(upcoming, None) if not stopped else None
+            if j is not None:
+                started[j] = _submit(pool, tasks[j], feed) if for_worker else None
+            return j
 
-    for i in range(len(tasks)):
-        queue_for_workers()
-        while i not in started or (isinstance(started[i], Future) and not started[i].done()):
-            j = next(upcoming, None)
-            if j is None:
-                break  # every batch is under way: wait for the worker's
-            started[j] = _run_batch(*tasks[j])
-            queue_for_workers()
-        result = started.pop(i)
-        if isinstance(result, Future):
-            varying, constants, *rest = result.result()
-            result = (_with_constants(varying, constants), *rest)
-        yield result
+    def feed(_: Future | None = None) -> None:
+        claim(for_worker=True)
+
+    try:
+        for _ in range(workers - 1):
+            feed()
+        for i in range(len(tasks)):
+            while not _ready(started.get(i)):
+                j = claim(for_worker=False)
+                if j is None:
+                    break  # every batch is under way: wait for the worker's
+                started[j] = _run_batch(*tasks[j])
+            result = started.pop(i)
+            if isinstance(result, Future):
+                varying, constants, *rest = result.result()
+                result = (_with_constants(varying, constants), *rest)
+            yield result
+    finally:
+        with lock:
+            stopped = True
+
+
+def _submit(pool: Any, task: tuple, then: Callable[[Future], None]) -> Future:
+    """``task`` on a worker, ``then`` called when it ends; a pool that cannot take it gives a
+    Future holding the error, which the caller raises in order."""
+    try:
+        future = pool.submit(_run_batch_in_worker, *task)
+    except Exception as error:  # a broken pool: report it where the batch's result is read
+        future = Future()
+        future.set_exception(error)
+        return future
+    future.add_done_callback(then)
+    return future
+
+
+def _ready(entry: Any) -> bool:
+    """Whether a batch's result can be read now (None: nobody has started it)."""
+    return entry is not None and (not isinstance(entry, Future) or entry.done())
 
 
 def _batch_params(params: Mapping[str, Any], start: int, size: int) -> dict[str, Any]:

@@ -34,10 +34,15 @@ def _start_time(pid: int) -> str | None:
     return fields[19]
 
 
+def identity() -> str:
+    """This process as ``host:pid:start``, the value :func:`guard` watches."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid) or ''}"
+
+
 def mark_driver() -> None:
     """Record this process as the sweep's driver (call before the launcher starts workers)."""
-    pid = os.getpid()
-    os.environ[ENV] = f"{socket.gethostname()}:{pid}:{_start_time(pid) or ''}"
+    os.environ[ENV] = identity()
 
 
 def driver_alive(value: str) -> bool:

@@ -3,8 +3,8 @@
     python scripts/bench_cores.py --replicates 1000000 [--write docs/SPEED.md]
 
 Runs ``python -m experiments.run replicates=N output.workers=W`` for W = 1 and W = all cores (each
-in a fresh process, one after the other, into a temporary folder), and reports wall-clock and
-CPU seconds (the run and its worker processes), the load average before and after each, and
+in a fresh process, one after the other, into a temporary folder), and reports wall-clock
+seconds, the load average before and after each, and
 whether ``runs.parquet``, ``quantiles.parquet`` and ``points.parquet`` hold identical tables and
 identical metadata apart from ``model_version`` (which names the git commit, and other engineers
 may commit in between). ``--write`` puts the block between ``<!-- cores:start -->`` and
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,9 +36,8 @@ def _metadata(path: Path) -> dict:
 
 
 def run(replicates: int, workers: int, outdir: Path) -> dict:
-    """Time one run in a fresh process; wall and CPU seconds, load before and after."""
+    """Time one run in a fresh process; wall-clock seconds, load before and after."""
     load = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     command = [
         sys.executable,
@@ -51,13 +49,10 @@ def run(replicates: int, workers: int, outdir: Path) -> dict:
     ]
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     said = [line for line in out.stdout.splitlines() if line.startswith("workers:")]
     return {
         "workers": workers,
         "wall": wall,
-        "cpu": cpu,
         "load": (load, os.getloadavg()[0]),
         "said": said[0] if said else "",
     }
@@ -106,13 +101,13 @@ def main(argv: list[str] | None = None) -> int:
             for name in FILES
         }
     lines = [
-        f"| `experiments.run replicates={args.replicates:,}` | wall-clock s | CPU s | load before → after |",
-        "|---|---:|---:|---|",
+        f"| `experiments.run replicates={args.replicates:,}` | wall-clock s | load before → after |",
+        "|---|---:|---|",
     ]
     for r in (one, every):
         lines.append(
             f"| `output.workers={r['workers']}` ({r['said'] or 'no workers line'}) | {r['wall']:.1f} | "
-            f"{r['cpu']:.1f} | {r['load'][0]:.1f} → {r['load'][1]:.1f} |"
+            f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |"
         )
     lines += [
         "",

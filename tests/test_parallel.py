@@ -1,12 +1,14 @@
 """Every core for one run (issue 13): batches spread over worker processes give the same result.
 
-``experiments.runner.stream_point`` with ``workers`` > 1 runs its batches in joblib worker
+``experiments.runner.stream_point`` with ``workers`` > 1 runs its batches in worker
 processes and hands their rows on in replicate order; because random numbers depend only on
 (seed, replicate, step, draw), the rows, scenario counts, per-point sums and fan-chart quantiles
 must equal those of one process, value for value.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 import pandas as pd
@@ -54,3 +56,30 @@ def test_workers_for() -> None:
     assert cores.workers_for(0, cores.PARALLEL_FROM) >= 1
     assert cores.workers_for(3, cores.PARALLEL_FROM) == 3
     assert cores.workers_for(3, cores.PARALLEL_FROM - 1) == 1
+
+
+def test_leaving_early_stops_handing_out_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller that stops reading (an error, Ctrl-C) stops the workers being fed: without the
+    stop, the pool's callbacks would go on computing every remaining batch for nobody."""
+    pool = cores.executor(2)
+    submitted = []
+
+    class Counting:
+        def submit(self, *args, **kwargs):
+            future = pool.submit(*args, **kwargs)
+            submitted.append(future)
+            return future
+
+    monkeypatch.setattr(runner, "executor", lambda workers: Counting())
+    tasks = [({}, np.arange(k * 200, (k + 1) * 200), SEED, 40, 0) for k in range(40)]
+    results = runner._on_cores(tasks, 2)
+    first = next(results)
+    results.close()
+    assert len(first[0]) == 200
+    seen = -1
+    while seen != len(submitted):  # until no batch in flight hands the worker another
+        seen = len(submitted)
+        for future in list(submitted):
+            future.result(timeout=120)
+        time.sleep(0.5)
+    assert 1 <= len(submitted) <= 4, f"{len(submitted)} of 40 batches went to the worker"

@@ -1,4 +1,5 @@
-"""Clean shutdown: killing the driver of a joblib (or local Ray) sweep stops its worker processes.
+"""Clean shutdown: killing the driver of a joblib (or local Ray) sweep, or of one run on every
+core, stops its worker processes.
 
 The sweep (sanctions enforcement M10/M17 × the DPRK stockpile F07/M15, large cells so that jobs
 are still running) starts in its own session; the test SIGKILLs only the driver — no handler of
@@ -75,6 +76,42 @@ def test_killing_the_driver_stops_the_joblib_workers(tmp_path: Path) -> None:
         assert not left, f"still running {time.monotonic() - killed_at:.1f} s after: {left}"
         time.sleep(1.0)
         assert set(root.glob(f"*/{DONE_FILE}")) == done_before  # no job finished afterwards
+    finally:
+        for pid, _ in session_processes(sid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_killing_a_run_on_every_core_stops_its_workers(tmp_path: Path) -> None:
+    """One large run on two cores (issue 13): its worker and the pool's helpers end with it."""
+    out = tmp_path / "run"
+    cmd = [
+        sys.executable, "-m", "experiments.run", "replicates=1000000", "output.workers=2",
+        "output.quantiles=false", f"hydra.run.dir={out}",
+    ]  # fmt: skip
+    driver = subprocess.Popen(
+        cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    sid = driver.pid
+    deadline = time.monotonic() + 120
+    try:
+        while not any("forkserver" in c for _, c in session_processes(sid)):
+            assert driver.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no worker process started"
+            time.sleep(0.1)
+        time.sleep(3.0)  # the worker is computing batches
+        assert len(session_processes(sid)) >= 3, session_processes(sid)
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait()
+        killed_at = time.monotonic()
+        while session_processes(sid) and time.monotonic() - killed_at < GRACE_SECONDS:
+            time.sleep(0.2)
+        left = session_processes(sid)
+        assert not left, f"still running {time.monotonic() - killed_at:.1f} s after: {left}"
+        assert not (out / "runs.parquet").exists()  # no half-written result under its name
     finally:
         for pid, _ in session_processes(sid):
             try:
