@@ -1,10 +1,11 @@
 """One large ``experiments.run`` on one core and on every core: times and identical results.
 
-    python scripts/bench_cores.py --replicates 1000000 [--write docs/SPEED.md]
+    python scripts/bench_cores.py --replicates 1000000 [--pairs 3] [--write docs/SPEED.md]
 
 Runs ``python -m experiments.run replicates=N output.workers=W`` for W = 1 and W = all cores (each
-in a fresh process, one after the other, into a temporary folder), and reports wall-clock
-seconds, the load average before and after each, and
+in a fresh process, alternately, ``--pairs`` times, into a temporary folder: on a shared virtual
+machine the speed drifts by tens of percent within minutes, so one pair can mislead), and reports
+wall-clock seconds, each pair's ratio and their median, the load average, and
 whether ``runs.parquet``, ``quantiles.parquet`` and ``points.parquet`` hold identical tables and
 identical metadata apart from ``model_version`` (which names the git commit, and other engineers
 may commit in between). ``--write`` puts the block between ``<!-- cores:start -->`` and
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,33 +88,48 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=1_000_000)
     parser.add_argument("--write", nargs="*", default=[], metavar="FILE")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=3,
+        help="one-core/every-core pairs, run alternately (this machine's speed drifts)",
+    )
     args = parser.parse_args(argv)
     cores = len(os.sched_getaffinity(0))
+    pairs = []
     with tempfile.TemporaryDirectory() as tmp:
         before = control(cores)
-        one = run(args.replicates, 1, Path(tmp, "one"))
-        every = run(args.replicates, cores, Path(tmp, "every"))
+        for k in range(args.pairs):
+            one = run(args.replicates, 1, Path(tmp, f"one{k}"))
+            every = run(args.replicates, cores, Path(tmp, f"every{k}"))
+            pairs.append((one, every))
         after = control(cores)
         same = {
-            name: pq.read_table(Path(tmp, "one", name)).equals(
-                pq.read_table(Path(tmp, "every", name))
+            name: all(
+                pq.read_table(Path(tmp, "one0", name)).equals(pq.read_table(Path(tmp, run, name)))
+                and _metadata(Path(tmp, "one0", name)) == _metadata(Path(tmp, run, name))
+                for k in range(args.pairs)
+                for run in (f"one{k}", f"every{k}")
             )
-            and _metadata(Path(tmp, "one", name)) == _metadata(Path(tmp, "every", name))
             for name in FILES
         }
+    ratios = [every["wall"] / one["wall"] for one, every in pairs]
     lines = [
-        f"| `experiments.run replicates={args.replicates:,}` | wall-clock s | load before → after |",
-        "|---|---:|---|",
+        f"| pair | `output.workers=1` s | `output.workers={cores}` s | ratio | load before → after |",
+        "|---|---:|---:|---:|---|",
     ]
-    for r in (one, every):
+    for k, ((one, every), ratio) in enumerate(zip(pairs, ratios, strict=True), start=1):
         lines.append(
-            f"| `output.workers={r['workers']}` ({r['said'] or 'no workers line'}) | {r['wall']:.1f} | "
-            f"{r['load'][0]:.1f} → {r['load'][1]:.1f} |"
+            f"| {k} | {one['wall']:.1f} | {every['wall']:.1f} | {ratio:.0%} | "
+            f"{one['load'][0]:.1f} → {every['load'][1]:.1f} |"
         )
     lines += [
         "",
-        f"On {cores} cores the run took {every['wall'] / one['wall']:.0%} of the one-process "
-        f"wall-clock time. Identical tables and metadata (apart from model_version): "
+        f"`experiments.run replicates={args.replicates:,}`, one process and then every core "
+        f"({pairs[0][1]['said'] or 'no workers line'}), {args.pairs} pairs run alternately: on "
+        f"{cores} cores the run took {statistics.median(ratios):.0%} of the one-process "
+        f"wall-clock time (median of the pairs; {min(ratios):.0%} to {max(ratios):.0%}). "
+        "Identical tables and metadata in every run (apart from model_version): "
         + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in same.items())
         + ".",
         "",
@@ -121,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({1 / cores:.0%} when the cores are free; more when other work shares them).",
         "",
         f"Written by `python scripts/bench_cores.py --replicates {args.replicates} "
-        "--write docs/SPEED.md` on "
+        f"--pairs {args.pairs} --write docs/SPEED.md` on "
         f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC.",
     ]
     block = "\n".join(lines)
