@@ -79,8 +79,9 @@ def stream_point(
     ``params`` values may be arrays with one value per replicate (a design chunk); then
     ``replicates`` is the matching array of replicate ids and ``points`` the design point of each
     (a ``point`` column first in the rows). With ``workers`` > 1 the batches run in that many
-    processes (``experiments.cores``) and their rows reach ``sink`` in replicate order, so the rows, counts and
-    quantiles are the same as in one process (random numbers do not depend on the batching).
+    processes (``experiments.cores``) and their rows reach ``sink`` in replicate order, so the
+    rows, counts and quantiles are the same as in one process (random numbers do not depend on
+    the batching).
     """
     sums = PointSums()
     counts = dict.fromkeys(SCENARIOS, 0)
@@ -128,7 +129,7 @@ def _on_cores(tasks: list[tuple], workers: int) -> Iterator[tuple]:
     pool = executor(workers)
     started: dict[int, Any] = {}  # batch index -> a worker's Future, or this process's result
     upcoming = iter(range(len(tasks)))
-    lock = threading.Lock()
+    lock = threading.RLock()  # re-entered when a batch ends before its callback is attached
     stopped = False
 
     def claim(for_worker: bool) -> int | None:
