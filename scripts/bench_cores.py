@@ -5,7 +5,8 @@
 Runs ``python -m experiments.run replicates=N output.workers=W`` for W = 1 and W = all cores (each
 in a fresh process, alternately, ``--pairs`` times, into a temporary folder: on a shared virtual
 machine the speed drifts by tens of percent within minutes, so one pair can mislead), and reports
-wall-clock seconds, each pair's ratio and their median, the load average, and
+wall-clock seconds, each pair's ratio and their median, the load average, the share of CPU time
+the hypervisor stole from this virtual machine during each run (`/proc/stat`), and
 whether ``runs.parquet``, ``quantiles.parquet`` and ``points.parquet`` hold identical tables and
 identical metadata apart from ``model_version`` (which names the git commit, and other engineers
 may commit in between). ``--write`` puts the block between ``<!-- cores:start -->`` and
@@ -37,9 +38,29 @@ def _metadata(path: Path) -> dict:
     return meta
 
 
+def _cpu_times() -> list[int] | None:
+    """The machine's CPU time by kind (``/proc/stat``: user, nice, system, idle, iowait, irq,
+    softirq, steal), or None where there is no such file."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            return [int(value) for value in stat.readline().split()[1:9]]
+    except OSError:
+        return None
+
+
+def _stolen(before: list[int] | None, after: list[int] | None) -> float | None:
+    """The share of the machine's CPU time that the hypervisor gave to other guests."""
+    if before is None or after is None:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / max(1, sum(spent))
+
+
 def run(replicates: int, workers: int, outdir: Path) -> dict:
-    """Time one run in a fresh process; wall-clock seconds, load before and after."""
+    """Time one run in a fresh process; wall-clock seconds, load before and after, and the
+    share of CPU time stolen by the hypervisor meanwhile."""
     load = os.getloadavg()[0]
+    cpu = _cpu_times()
     started = time.perf_counter()
     command = [
         sys.executable,
@@ -51,11 +72,13 @@ def run(replicates: int, workers: int, outdir: Path) -> dict:
     ]
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - started
+    stolen = _stolen(cpu, _cpu_times())
     said = [line for line in out.stdout.splitlines() if line.startswith("workers:")]
     return {
         "workers": workers,
         "wall": wall,
         "load": (load, os.getloadavg()[0]),
+        "stolen": stolen,
         "said": said[0] if said else "",
     }
 
@@ -82,6 +105,10 @@ def control(cores: int, n: int = 20_000_000) -> float:
         pool.map(_spin, [n] * cores)
         together = time.perf_counter() - started
     return together / (cores * alone)
+
+
+def _share(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,12 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         }
     ratios = [every["wall"] / one["wall"] for one, every in pairs]
     lines = [
-        f"| pair | `output.workers=1` s | `output.workers={cores}` s | ratio | load before → after |",
-        "|---|---:|---:|---:|---|",
+        f"| pair | `output.workers=1` s | `output.workers={cores}` s | ratio | "
+        "CPU stolen (1 / all) | load before → after |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for k, ((one, every), ratio) in enumerate(zip(pairs, ratios, strict=True), start=1):
         lines.append(
             f"| {k} | {one['wall']:.1f} | {every['wall']:.1f} | {ratio:.0%} | "
+            f"{_share(one['stolen'])} / {_share(every['stolen'])} | "
             f"{one['load'][0]:.1f} → {every['load'][1]:.1f} |"
         )
     lines += [
@@ -132,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         "Identical tables and metadata in every run (apart from model_version): "
         + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in same.items())
         + ".",
+        "",
+        "CPU stolen: the share of the machine's CPU time (`/proc/stat`, both cores) that the "
+        "hypervisor gave to other guests during the run — time our processes were ready to run "
+        "but did not.",
         "",
         f"Control, just before and after: {cores} copies of a pure-Python loop in parallel took "
         f"{before:.0%} and {after:.0%} of the time of running them one after another "

@@ -53,6 +53,27 @@ def test_two_workers_equal_one_process(design: bool) -> None:
     assert len(set(one_rows["scenario"])) > 1  # not a trivial all-equal result
 
 
+@pytest.mark.parametrize("replicates", [1_000_000, np.arange(7, 7 + 123_457)], ids=["n", "ids"])
+def test_the_last_batches_shrink_on_several_processes(replicates) -> None:
+    """Guided batches: every replicate once, in order; in one process full batches; on two the
+    last batches shrink so that both finish nearly together, but never below an eighth."""
+    ids = np.arange(replicates) if np.isscalar(replicates) else replicates
+    for workers, size in ((1, 100_000), (2, 50_000)):
+        batches = list(runner._batches(replicates, size, workers))
+        assert np.array_equal(np.concatenate([b for _, b in batches]), ids)
+        assert [start for start, _ in batches] == list(
+            np.cumsum([0, *(b.size for _, b in batches)])[:-1]
+        )
+        sizes = [b.size for _, b in batches]
+        if workers == 1:
+            assert sizes[:-1] == [size] * (len(sizes) - 1)
+        else:
+            assert max(sizes) <= size and min(sizes) >= size // 8
+            assert sizes[-2] < size // 4  # the tail is finer than whole batches
+            shrinking = zip(sizes[:-2], sizes[1:-1], strict=True)  # all but the last batch
+            assert all(a >= b for a, b in shrinking)
+
+
 def test_workers_for() -> None:
     """0 means every available core; small points stay in one process."""
     assert cores.workers_for(0, cores.PARALLEL_FROM) >= 1
