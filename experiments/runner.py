@@ -101,9 +101,17 @@ def stream_point(
     total = int(replicates) if np.isscalar(replicates) else len(replicates)  # type: ignore[arg-type]
     if workers > 1:  # the workers share one batch's memory; at least one batch per worker
         batch_size = max(1, min(batch_size // workers, -(-total // workers)))
-    tasks = (
-        (_batch_params(params, start, batch.size), batch, seed, horizon, max(0, keep - start))
-        for start, batch in _batches(replicates, batch_size, workers)
+    whole = min(keep, total)  # the fan sample's size (0: none)
+    tasks = (  # the last item: whether this batch holds the whole fan sample
+        (
+            _batch_params(params, start, ids.size),
+            ids,
+            seed,
+            horizon,
+            max(0, keep - start),
+            start == 0 and 0 < whole <= ids.size,
+        )
+        for start, ids in _batches(replicates, batch_size, workers)
     )
     done = _on_cores(list(tasks), workers) if workers > 1 else (_run_batch(*t) for t in tasks)
     start = 0
@@ -116,9 +124,11 @@ def stream_point(
         for s in SCENARIOS:
             counts[s] += result_counts[s]
         n += len(rows)
-        if fan_part is not None:
+        if isinstance(fan_part, pd.DataFrame):  # summarised by the batch that held it all
+            fan = fan_part
+        elif fan_part is not None:
             fan_parts.append(fan_part)
-            if sum(part["labels"].size for part in fan_parts) == min(keep, total):
+            if sum(part["labels"].size for part in fan_parts) == whole:
                 # The sample is complete: summarise it now, while the workers run.
                 fan = _quantiles(fan_parts, horizon, start_quarter)
         if sink is not None:
@@ -197,9 +207,18 @@ def _batch_params(params: Mapping[str, Any], start: int, size: int) -> dict[str,
 
 
 def _run_batch(
-    params: dict[str, Any], batch: np.ndarray, seed: int, horizon: int, fan_take: int
-) -> tuple[pd.DataFrame, dict[str, int], dict[str, Any] | None, str]:
-    """One batch: (rows, scenario counts, the trajectories it adds to the fan sample, start)."""
+    params: dict[str, Any],
+    batch: np.ndarray,
+    seed: int,
+    horizon: int,
+    fan_take: int,
+    fan_whole: bool = False,
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, Any] | pd.DataFrame | None, str]:
+    """One batch: (rows, scenario counts, the trajectories it adds to the fan sample, start).
+
+    A batch that holds the whole fan sample (``fan_whole``) returns its quantiles instead of its
+    trajectories: a worker then sends a few kilobytes, not 120 MB at the 40-quarter horizon.
+    """
     model = RussiaDPRKModel(params, replicates=batch, seed=seed, horizon=horizon).run()
     result = classify(model)
     rows = _rows(model, result)
@@ -207,18 +226,25 @@ def _run_batch(
     take = min(fan_take, batch.size)
     fan_part = _trajectory_sample(model, result["scenario"], take) if take > 0 else None
     start_quarter = model.start_quarter
+    if fan_part is not None and fan_whole:
+        fan_part = _quantiles([fan_part], horizon, start_quarter)
     del model, result
     _free_batch()
     return rows, counts, fan_part, start_quarter
 
 
 def _run_batch_in_worker(
-    params: dict[str, Any], batch: np.ndarray, seed: int, horizon: int, fan_take: int
-) -> tuple[pd.DataFrame, dict[str, Any], dict[str, int], dict[str, Any] | None, str]:
+    params: dict[str, Any],
+    batch: np.ndarray,
+    seed: int,
+    horizon: int,
+    fan_take: int,
+    fan_whole: bool = False,
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, int], dict[str, Any] | pd.DataFrame | None, str]:
     """``_run_batch`` in a worker process, its rows sent without the columns that hold one value
     (the seed and every scalar parameter: three quarters of a row's bytes at the defaults) and
     those values once instead; ``_with_constants`` puts them back."""
-    rows, *rest = _run_batch(params, batch, seed, horizon, fan_take)
+    rows, *rest = _run_batch(params, batch, seed, horizon, fan_take, fan_whole)
     constant = [name for name in _CONSTANT_COLUMNS if not isinstance(params.get(name), np.ndarray)]
     constants = {name: rows[name].iloc[0] for name in constant}
     return (rows.drop(columns=constant), constants, *rest)
