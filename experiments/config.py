@@ -222,13 +222,14 @@ def _single(override: Any, value: str) -> str:
     return f"{override.get_key_element()}={value}"
 
 
-def preflight(argv: Iterable[str]) -> None:
+def preflight(argv: Iterable[str]) -> DictConfig | None:
     """Check the command line before Hydra runs; exit 2 with one line if anything is wrong.
 
     Parses every override (Hydra's grammar), checks each value against ``sim.params`` and the
     config groups, then composes the config through Hydra's compose API — once, and once more for
     every value of a swept config group — and validates it, so that a parse or composition error
     never reaches Hydra (which would print a traceback and may leave ``.hydra/`` behind).
+    Returns the composed config of a single run (None for a sweep or Hydra's own flags).
     """
     from hydra import compose, initialize_config_dir
     from hydra._internal.utils import get_args_parser
@@ -240,7 +241,7 @@ def preflight(argv: Iterable[str]) -> None:
     hydra_parser.error = lambda message: fail(f"{message} (python -m experiments.run --help)")
     args = hydra_parser.parse_args(list(argv))
     if args.help or args.hydra_help or args.info or args.cfg or args.shell_completion:
-        return  # Hydra's own help and inspection flags
+        return None  # Hydra's own help and inspection flags
     parser = OverridesParser.create()
     parsed = []
     for text in args.overrides:
@@ -276,6 +277,7 @@ def preflight(argv: Iterable[str]) -> None:
         fail(error)
     except Exception as error:  # Hydra's and OmegaConf's composition errors
         fail(_hydra_error(error))
+    return None if args.multirun else cfg
 
 
 def _check_composed(cfg: DictConfig) -> None:

@@ -83,8 +83,7 @@ def run(
     from experiments import cores
 
     fingerprint, seed, extra, inputs = describe(cfg)
-    requested = int(cfg.output.get("workers", 0))
-    workers = cores.workers_for(requested, int(extra["replicates"])) if parallel else 1
+    workers = _workers(cfg, extra) if parallel else 1
     cores.warm_up(workers)  # the workers import the model while this process prepares the run
 
     from contract import files as F
@@ -126,6 +125,21 @@ def run(
     return summary
 
 
+def _workers(cfg: DictConfig, extra: dict[str, Any]) -> int:
+    from experiments import cores
+
+    return cores.workers_for(int(cfg.output.get("workers", 0)), int(extra["replicates"]))
+
+
+def start_workers(cfg: DictConfig | None) -> None:
+    """Start the worker processes of a large single run (``cfg`` as ``config.preflight`` composed
+    it) before Hydra sets the run up: they import the model meanwhile; ``run`` finds them."""
+    if cfg is not None:
+        from experiments import cores
+
+        cores.warm_up(_workers(cfg, describe(cfg)[2]))
+
+
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
@@ -161,5 +175,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
-    config.preflight(sys.argv[1:])
+    start_workers(config.preflight(sys.argv[1:]))
     sys.exit(main())
