@@ -53,7 +53,8 @@ def summarise(data: dict) -> str:
     ]
     for name, label in ROWS:
         if name in info:
-            extra = f" ({info[name]['workers']} workers)" if "workers" in info[name] else ""
+            count = info[name].get("workers")
+            extra = "" if count is None else f" ({count} worker{'s' if count != 1 else ''})"
             cpu = rate(name, "cpu_runs_per_second")
             lines.append(f"| {label}{extra} | {_number(rate(name))} | {_number(cpu)} |")
 
