@@ -5,8 +5,9 @@
 
 ``--write`` replaces the text between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` in each
 file with the table, the ratios, the machine and its load, and the command that made them. Every
-figure comes from the one JSON file, so all of them are from the same run. Other benchmarks in
-the file (e.g. the sweep overhead) are listed with their recorded figures.
+figure comes from the one JSON file, so all of them are from the same run; the sweep overhead
+(``tests/test_sweep_benchmark.py``) is one line of the block. Other benchmarks in the file are
+listed with their recorded figures.
 """
 
 from __future__ import annotations
@@ -81,6 +82,14 @@ def summarise(data: dict) -> str:
         lines.append(
             f"- the streamed point on every core: {ratio(every, one)} the one-process rate, "
             f"i.e. {share:.0%} of the single-process time"
+        )
+    sweep = info.get("test_sweep_overhead_against_model_rate", {})
+    if "overhead" in sweep:
+        lines.append(
+            f"- a design sweep's own overhead (Hydra, job files, aggregation) over the bare model "
+            f"on the same chunks, jobs of {sweep['runs_per_job']:,} replicates: "
+            f"{sweep['overhead']:.1%} ({sweep['sweep_runs_per_second']:,} against "
+            f"{sweep['model_runs_per_second']:,} runs/s; target 10 %)"
         )
     machine = data.get("machine_info", {})
     cpu = machine.get("cpu", {})
