@@ -10,12 +10,14 @@ the driver is gone.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,41 @@ def session_processes(sid: int) -> list[tuple[int, str]]:
     return found
 
 
+@contextlib.contextmanager
+def own_session(cmd: list[str]) -> Iterator[subprocess.Popen]:
+    """``cmd`` started in a session of its own (its id is the driver's pid); whatever of that
+    session is still alive at the end is killed, so a failing test leaves nothing running."""
+    driver = subprocess.Popen(
+        cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        yield driver
+    finally:
+        for pid, _ in session_processes(driver.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def kill_driver(
+    driver: subprocess.Popen, watched: Callable[[str], bool] = lambda command: True
+) -> tuple[list[tuple[int, str]], float]:
+    """SIGKILL the driver alone, then wait up to ``GRACE_SECONDS`` for the watched processes of
+    its session to end: (those still running, seconds waited)."""
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    killed_at = time.monotonic()
+
+    def left() -> list[tuple[int, str]]:
+        return [p for p in session_processes(driver.pid) if watched(p[1])]
+
+    while left() and time.monotonic() - killed_at < GRACE_SECONDS:
+        time.sleep(0.2)
+    return left(), time.monotonic() - killed_at
+
+
 def test_killing_the_driver_stops_the_joblib_workers(tmp_path: Path) -> None:
     root = tmp_path / "sweep"
     cmd = [
@@ -52,36 +89,20 @@ def test_killing_the_driver_stops_the_joblib_workers(tmp_path: Path) -> None:
         "replicates=150000", "output.quantiles=false",
         "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"hydra.sweep.dir={root}",
     ]  # fmt: skip
-    driver = subprocess.Popen(
-        cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    sid = driver.pid  # a new session's id is its leader's pid
-    deadline = time.monotonic() + 300
-    try:
-        while len(session_processes(sid)) < 3 or not list(root.glob("*/.hydra")):
+    with own_session(cmd) as driver:
+        deadline = time.monotonic() + 300
+        while len(session_processes(driver.pid)) < 3 or not list(root.glob("*/.hydra")):
             assert driver.poll() is None, "the sweep ended before it could be killed"
             assert time.monotonic() < deadline, "the workers never started"
             time.sleep(0.1)
         time.sleep(1.0)  # the workers are inside their jobs
-        workers = [p for p in session_processes(sid) if p[0] != driver.pid]
+        workers = [p for p in session_processes(driver.pid) if p[0] != driver.pid]
         assert workers, "no worker process to watch"
         done_before = set(root.glob(f"*/{DONE_FILE}"))
-        os.kill(driver.pid, signal.SIGKILL)
-        driver.wait()
-        killed_at = time.monotonic()
-        while session_processes(sid) and time.monotonic() - killed_at < GRACE_SECONDS:
-            time.sleep(0.2)
-        left = session_processes(sid)
-        assert not left, f"still running {time.monotonic() - killed_at:.1f} s after: {left}"
+        left, waited = kill_driver(driver)
+        assert not left, f"still running {waited:.1f} s after: {left}"
         time.sleep(1.0)
         assert set(root.glob(f"*/{DONE_FILE}")) == done_before  # no job finished afterwards
-    finally:
-        for pid, _ in session_processes(sid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def test_killing_a_run_on_every_core_stops_its_workers(tmp_path: Path) -> None:
@@ -91,33 +112,17 @@ def test_killing_a_run_on_every_core_stops_its_workers(tmp_path: Path) -> None:
         sys.executable, "-m", "experiments.run", "replicates=1000000", "output.workers=2",
         "output.quantiles=false", f"hydra.run.dir={out}",
     ]  # fmt: skip
-    driver = subprocess.Popen(
-        cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    sid = driver.pid
-    deadline = time.monotonic() + 120
-    try:
-        while not any("forkserver" in c for _, c in session_processes(sid)):
+    with own_session(cmd) as driver:
+        deadline = time.monotonic() + 120
+        while not any("forkserver" in c for _, c in session_processes(driver.pid)):
             assert driver.poll() is None, "the run ended before it could be killed"
             assert time.monotonic() < deadline, "no worker process started"
             time.sleep(0.1)
         time.sleep(3.0)  # the worker is computing batches
-        assert len(session_processes(sid)) >= 3, session_processes(sid)
-        os.kill(driver.pid, signal.SIGKILL)
-        driver.wait()
-        killed_at = time.monotonic()
-        while session_processes(sid) and time.monotonic() - killed_at < GRACE_SECONDS:
-            time.sleep(0.2)
-        left = session_processes(sid)
-        assert not left, f"still running {time.monotonic() - killed_at:.1f} s after: {left}"
+        assert len(session_processes(driver.pid)) >= 3, session_processes(driver.pid)
+        left, waited = kill_driver(driver)
+        assert not left, f"still running {waited:.1f} s after: {left}"
         assert not (out / "runs.parquet").exists()  # no half-written result under its name
-    finally:
-        for pid, _ in session_processes(sid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def test_killing_the_driver_stops_the_ray_jobs(
@@ -133,37 +138,18 @@ def test_killing_the_driver_stops_the_ray_jobs(
         "hydra/launcher=ray_local", "hydra.launcher.ray.init.num_cpus=2",
         f"hydra.sweep.dir={root}",
     ]  # fmt: skip
-    driver = subprocess.Popen(
-        cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    sid = driver.pid
-    deadline = time.monotonic() + 300
-    try:
-        while not any("ray::_run_job" in c for _, c in session_processes(sid)):
+    with own_session(cmd) as driver:
+        deadline = time.monotonic() + 300
+        while not any("ray::_run_job" in c for _, c in session_processes(driver.pid)):
             assert driver.poll() is None, "the sweep ended before it could be killed"
             assert time.monotonic() < deadline, "no Ray job started"
             time.sleep(0.2)
         time.sleep(1.0)
-        os.kill(driver.pid, signal.SIGKILL)
-        driver.wait()
-        killed_at = time.monotonic()
-
-        def jobs_left() -> list[tuple[int, str]]:
-            return [p for p in session_processes(sid) if "_run_job" in p[1]]
-
-        while jobs_left() and time.monotonic() - killed_at < GRACE_SECONDS:
-            time.sleep(0.2)
-        assert not jobs_left(), f"Ray jobs still running: {jobs_left()}"
-        agents = sorted({c.split()[0] for _, c in session_processes(sid)})
+        left, waited = kill_driver(driver, lambda command: "_run_job" in command)
+        assert not left, f"Ray jobs still running: {left}"
+        agents = sorted({c.split()[0] for _, c in session_processes(driver.pid)})
         record_property(
             "measured",
-            f"Ray jobs ended {time.monotonic() - killed_at:.1f} s after the driver's SIGKILL; "
+            f"Ray jobs ended {waited:.1f} s after the driver's SIGKILL; "
             f"Ray processes still idle then: {', '.join(agents) or 'none'}",
         )
-    finally:
-        for pid, _ in session_processes(sid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
