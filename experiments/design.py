@@ -17,11 +17,12 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from sim import params as P
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from analysis.sensitivity import Problem
 
 METHODS = ("lhs", "sobol", "morris")
@@ -172,6 +173,8 @@ def evaluate_chunk(
 
     For tests and notebooks; ``experiments.run`` streams a chunk to its files instead.
     """
+    import pandas as pd
+
     from experiments import runner
 
     params, replicate, point = chunk_inputs(design, chunk, base)

@@ -122,3 +122,19 @@ def test_import_time_objects_are_frozen_after_the_first_batch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after = map(int, out.stdout.split())
     assert after - before > 50_000, (before, after)  # the model's imports: ~175,000 objects
+
+
+def test_a_large_run_starts_its_workers_before_importing_pandas_or_the_model() -> None:
+    """``experiments.run`` checks the command line (``config.preflight``) and starts the workers
+    before it imports pandas, Mesa or numba: the worker imports them meanwhile on another core.
+    Had preflight imported pandas (it once did, through ``experiments.design``), the worker
+    would have started half a second later and been the last to begin computing."""
+    code = (
+        "import sys\n"
+        "from experiments import config, run\n"
+        "cfg = config.preflight(['replicates=1000000'])\n"
+        "run.describe(cfg)\n"
+        "print(*(m in sys.modules for m in ('pandas', 'mesa', 'numba', 'sim.model')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"] * 4, out.stdout
