@@ -127,8 +127,8 @@ def test_import_time_objects_are_frozen_after_the_first_batch() -> None:
 def test_a_large_run_starts_its_workers_before_importing_pandas_or_the_model() -> None:
     """``experiments.run`` checks the command line (``config.preflight``) and starts the workers
     before it imports pandas, Mesa or numba: the worker imports them meanwhile on another core.
-    Had preflight imported pandas (it once did, through ``experiments.design``), the worker
-    would have started half a second later and been the last to begin computing."""
+    While preflight imported pandas (through ``experiments.design``), the worker started later
+    and was the last of the two processes to begin computing."""
     code = (
         "import sys\n"
         "from experiments import config, run\n"
