@@ -5,9 +5,10 @@
 Runs ``python -m experiments.run replicates=N output.workers=W`` for W = 1 and W = all cores (each
 in a fresh process, alternately, ``--pairs`` times, into a temporary folder: on a shared virtual
 machine the speed drifts by tens of percent within minutes, so one pair can mislead), and reports
-wall-clock seconds, each pair's ratio and their median, the load average, the share of CPU time
-the hypervisor stole from this virtual machine during each run (`/proc/stat`), and
-whether ``runs.parquet``, ``quantiles.parquet`` and ``points.parquet`` hold identical tables and
+wall-clock seconds, each pair's ratio and their median, a control on each side of every pair
+(how much parallelism the machine gives a pure-Python loop at that moment), the load average, the
+share of CPU time the hypervisor stole from this virtual machine during each run (`/proc/stat`),
+and whether ``runs.parquet``, ``quantiles.parquet`` and ``points.parquet`` hold identical tables and
 identical metadata apart from ``model_version`` (which names the git commit, and other engineers
 may commit in between). ``--write`` puts the block between ``<!-- cores:start -->`` and
 ``<!-- cores:end -->`` of each file named.
@@ -123,14 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     cores = len(os.sched_getaffinity(0))
-    pairs = []
+    pairs, controls = [], [control(cores)]
     with tempfile.TemporaryDirectory() as tmp:
-        before = control(cores)
-        for k in range(args.pairs):
+        for k in range(args.pairs):  # a control between pairs: each pair has one on each side
             one = run(args.replicates, 1, Path(tmp, f"one{k}"))
             every = run(args.replicates, cores, Path(tmp, f"every{k}"))
             pairs.append((one, every))
-        after = control(cores)
+            controls.append(control(cores))
         same = {
             name: all(
                 pq.read_table(Path(tmp, "one0", name)).equals(pq.read_table(Path(tmp, run, name)))
@@ -143,12 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     ratios = [every["wall"] / one["wall"] for one, every in pairs]
     lines = [
         f"| pair | `output.workers=1` s | `output.workers={cores}` s | ratio | "
-        "CPU stolen (1 / all) | load before → after |",
-        "|---|---:|---:|---:|---:|---|",
+        "control before → after | CPU stolen (1 / all) | load before → after |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for k, ((one, every), ratio) in enumerate(zip(pairs, ratios, strict=True), start=1):
         lines.append(
             f"| {k} | {one['wall']:.1f} | {every['wall']:.1f} | {ratio:.0%} | "
+            f"{controls[k - 1]:.0%} → {controls[k]:.0%} | "
             f"{_share(one['stolen'])} / {_share(every['stolen'])} | "
             f"{one['load'][0]:.1f} → {every['load'][1]:.1f} |"
         )
@@ -166,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         "hypervisor gave to other guests during the run — time our processes were ready to run "
         "but did not.",
         "",
-        f"Control, just before and after: {cores} copies of a pure-Python loop in parallel took "
-        f"{before:.0%} and {after:.0%} of the time of running them one after another "
+        f"Control: {cores} copies of a pure-Python loop in parallel, as a share of the time of "
+        f"running them one after another, measured before the first pair and after each "
         f"({1 / cores:.0%} when the cores are free; more when other work shares them).",
         "",
         f"Written by `python scripts/bench_cores.py --replicates {args.replicates} "
