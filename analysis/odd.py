@@ -77,7 +77,7 @@ def rules() -> list[tuple[str, str, tuple[str, ...]]]:
     from sim import agents, model, world
 
     found = []
-    holders = [*agents.AGENT_CLASSES, model.RussiaDPRKModel, world.ForwardWorld]
+    holders = [*agents.AGENT_CLASSES, model.RussiaDPRKModel, world.World]
     for cls in holders:
         for name, member in cls.__dict__.items():
             if name.startswith("__") or not inspect.isfunction(member):

@@ -7,7 +7,9 @@ document). Each limit is a switch ``limits.*`` in ``sim.params``. This command r
 random numbers (one seed, the same replicate ids in every row, so replicate k of one row and of
 another meet the same random draws), the rows:
 
-* ``baseline`` — the article's assumptions (the defaults);
+* ``baseline`` — the article's assumptions (the defaults), continued from their own history;
+* ``history_matched`` — the defaults with the calibrated parameters drawn per replicate from the
+  shipped posterior (``sim/data/posterior.csv``, issue 21): the history-matched headline;
 * ``war_on`` — the war held on (``world.ceasefire_hazard=0``), the article's premise (M03);
 * ``war_on-no_<limit>`` — each limit switched off in turn with the war held on;
 * ``war_on-no_limits`` — all limits off together, the war held on (``conf/limits/none.yaml``);
@@ -72,7 +74,7 @@ from analysis.stats import shares
 from contract.cli import OneLineParser, UsageError
 from contract.cli import run as run_command
 from contract.io import atomic_write, model_version, versions, write_json, write_text
-from experiments import config
+from experiments import config, posterior
 from sim import params as P
 from sim.classifier import NEITHER_KINDS, S2_MARKERS, SCENARIOS, classify
 from sim.model import RussiaDPRKModel
@@ -108,6 +110,7 @@ class Row:
     reference: str | None
     ids: tuple[str, ...]
     why: str  # one line in the article's words, citing the ids
+    posterior: bool = False  # draw the calibrated parameters per replicate (posterior=default)
 
 
 def _all_off() -> dict[str, bool]:
@@ -155,6 +158,17 @@ def rows(at_defaults: bool = True, card: bool = True) -> list[Row]:
             None,
             ("S1", "S2"),
             "The defaults of sim/params.py: every limit on, a ceasefire possible each quarter.",
+        ),
+        Row(
+            "history_matched",
+            "history-matched (posterior predictive)",
+            {},
+            "baseline",
+            ("F02", "F03", "F07"),
+            "The defaults with the calibrated parameters drawn per replicate from the shipped "
+            "posterior (sim/data/posterior.csv), matched to the record's containers, summits and "
+            "treaty date (F02, F03, F07; docs/VALIDATION.md).",
+            posterior=True,
         ),
         Row(
             "war_on",
@@ -286,10 +300,15 @@ def simulate(
     """
     params = {r.name: P.resolve({**base, **r.overrides}) for r in table_rows}
     out = {r.name: RowResult() for r in table_rows}
+    table = posterior.load(posterior.DEFAULT) if any(r.posterior for r in table_rows) else None
     for start in range(0, replicates, batch_size):
         ids = np.arange(start, min(start + batch_size, replicates), dtype=np.int64)
         for r in table_rows:
-            model = RussiaDPRKModel(params[r.name], replicates=ids, seed=seed, horizon=horizon)
+            point = params[r.name]
+            if r.posterior and table is not None:  # calibrated keys not set by the user
+                drawn = table.draw(seed, ids)
+                point = {**point, **{k: v for k, v in drawn.items() if k not in base}}
+            model = RussiaDPRKModel(point, replicates=ids, seed=seed, horizon=horizon)
             c = classify(model.run())
             res = out[r.name]
             res.scenario.append(_code(c["scenario"], SCENARIOS))

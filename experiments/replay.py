@@ -40,7 +40,7 @@ from contract.files import REPLAY_QUARTERS_FILE as QUARTERS_FILE
 from contract.io import model_version, versions, writable_dir_problem, write_json, write_parquet
 from sim import params as P
 from sim import replay
-from sim.world import ReplayWorld
+from sim.world import History
 
 MAX_REPLICATES = 200_000
 
@@ -185,7 +185,7 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=replay.DEFAULT_SEED)
     ap.add_argument(
         "--counterfactual",
-        choices=[c for c in ReplayWorld.COUNTERFACTUALS if c],
+        choices=[c for c in History.COUNTERFACTUALS if c],
         default=None,
         help="replay a changed world (no_war: no 2022 war, confrontation held at 2021Q4)",
     )

@@ -52,6 +52,21 @@ def describe(cfg: DictConfig) -> tuple[str, int, dict[str, Any], Callable[[], In
         "horizon": horizon,
         "start_quarter": FORWARD_START,
     }
+    from sim import params as P
+
+    spec = str(cfg.get("posterior") or "")
+    if spec and plan is not None:
+        raise P.ParameterError("posterior= and a sampled design cannot be combined")
+    if spec:
+        from experiments import posterior
+
+        table = posterior.load(spec)
+        extra |= {"replicates": replicates, "parameters": params, "posterior": table.describe()}
+        fingerprint = config.config_hash(
+            {**params, "posterior": table.sha256}, seed, replicates, horizon
+        )
+        drawn = lambda: ({**params, **table.draw(seed, replicates)}, replicates, None)  # noqa: E731
+        return fingerprint, seed, extra, drawn
     if plan is None:
         extra |= {"replicates": replicates, "parameters": params}
         fingerprint = config.config_hash(params, seed, replicates, horizon)

@@ -311,6 +311,8 @@ def _rows(model: RussiaDPRKModel, result: dict[str, np.ndarray]) -> pd.DataFrame
     for key, value in result.items():
         if key != "scenario":
             columns[key] = value
+    for key, value in model.start_state.items():  # the 2024Q3 state it continued from
+        columns[f"start_{key}"] = value
     return pd.DataFrame(columns)
 
 

@@ -70,11 +70,11 @@ class Russia(StateAgent):
         super().__init__(model)
         R = self.R
         self.interest = np.zeros(R)
-        self.posture = np.full(R, LOOPHOLES if model.forward else OBSERVE, dtype=np.int8)
+        self.posture = np.full(R, OBSERVE, dtype=np.int8)  # 2000Q1: nothing to breach yet
         self.tech_tier = np.zeros(R, dtype=np.int8)
         self.exposure = np.zeros(R)  # published evidence of covert breaches, fades
         self.quality_trust = np.ones(R)  # what Russia expects of DPRK munitions (F10, M20)
-        self.defence_treaty = np.full(R, model.forward)  # F02: signed 2024-06
+        self.defence_treaty = np.zeros(R, dtype=bool)  # F02: the 1961 alliance had lapsed
         self.next_level = np.zeros(R, dtype=bool)
         self.credibility = np.zeros(R)  # set by the model once the DPRK exists
         self._credibility_next = self.credibility
@@ -96,16 +96,22 @@ class Russia(StateAgent):
         return world.confrontation * (peace + (1 - peace) * world.war)
 
     def demand_munitions(self) -> np.ndarray:
-        """War demand for DPRK munitions, discounted by what Russia has learnt of their quality.
+        """War demand for DPRK munitions, discounted by what Russia has learnt of their quality,
+        and bought as far as the implemented defence agreements carry it.
 
-        Names: F07 (munitions shipped after the 2023-09 summit), M03, M04 (arms for resources),
-        F10 and M20 (substandard munitions; buying much would make Russians doubt the Kremlin's
-        own capacity). The arms trade is banned by the resolutions Russia voted for (F06): nothing
-        is bought while Russia observes them.
+        Names: F07 (munitions shipped about a month after the 2023-09 summit), F03 (Table 1: the
+        2023-09 summit agreed the arms and munitions supply), M22 (summit decisions are
+        implemented slowly), M03, M04 (arms for resources), F10 and M20 (substandard munitions;
+        buying much would make Russians doubt the Kremlin's own capacity). The arms trade is
+        banned by the resolutions Russia voted for (F06): nothing is bought while Russia observes
+        them. Before any defence agreement only a trickle moves (the 2000 level of implemented
+        defence cooperation).
         """
-        world = self.model.world
+        m = self.model
+        world = m.world
         wanted = self.p["russia.war_demand"] * world.war * world.confrontation
-        return wanted * self.quality_trust * (self.posture >= LOOPHOLES)
+        channel = m.implemented["defence"]
+        return wanted * channel * self.quality_trust * (self.posture >= LOOPHOLES)
 
     def choose_posture(self) -> np.ndarray:
         """Observe, use loopholes, or openly breach the UN sanctions it voted for.
@@ -203,8 +209,8 @@ class Russia(StateAgent):
         visit), F03 (Table 1: the treaty is a product of summit diplomacy), M01 (high-level
         contact tracks shared interest), M07 (politics widening into defence). A treaty is
         only signed after a summit-level contact (last quarter's); the chance that a summit
-        leads to one is both states' interest × delivered defence × political signal. In forward runs
-        it is in force from the start.
+        leads to one is both states' interest × delivered defence × political signal. The record
+        has it signed in 2024Q2; each replicate signs it, or not, in its own history.
         """
         m = self.model
         both = self.interest * m.dprk.interest  # shared interest²: both sides must want it
@@ -265,8 +271,9 @@ class DPRK(StateAgent):
         # M15: the defence reserve is a level the DPRK keeps, whatever it holds at the start.
         self.reserve = np.broadcast_to(np.asarray(p["stockpile.reserve"], float), (R,)).copy()
         self.interest = np.zeros(R)
-        deployed = np.asarray(p["dprk.troops_deployed"], dtype=bool) & model.forward
-        self.troops_deployed = np.broadcast_to(deployed, (R,)).copy()
+        self.troops_deployed = np.zeros(R, dtype=bool)  # F13 comes in 2024Q4 (model.py)
+        # M04, M15: what the DPRK produces a quarter; Russian inputs raise it (``act``).
+        self.capacity = np.broadcast_to(np.asarray(p["stockpile.production"], float), (R,)).copy()
         self.munitions_offer = np.zeros(R)
         self._troops_next = self.troops_deployed.copy()
 
@@ -318,12 +325,30 @@ class DPRK(StateAgent):
         self.munitions_offer = self.offer_munitions()
         self._troops_next = self.consider_troops()
 
+    def production_capacity(self) -> np.ndarray:
+        """Munitions the DPRK can produce next quarter (thousand containers).
+
+        Names: M04 (in return for munitions Russia supplies energy, materials and cooperation in
+        arms production), M08 (arms and equipment production as the likeliest core sector; the
+        DPRK as an equipment supplier), M15 (it lacks the economic base to produce large
+        quantities: a ceiling). Capacity moves towards its own-economy level plus the share of
+        the ceiling's headroom that this quarter's Russian inputs pay for (the munitions received
+        as a share of Russia's demand, like the oil in return), at ``stockpile.capacity_growth``
+        per quarter: it grows while the trade lasts and falls back when it stops.
+        """
+        p, m = self.p, self.model
+        base = p["stockpile.production"]
+        ceiling = base * p["stockpile.capacity_ceiling"]
+        target = base + (ceiling - base) * m.arms_share
+        return self.capacity + p["stockpile.capacity_growth"] * (target - self.capacity)
+
     def act(self) -> None:
         m, p = self.model, self.p
-        # M15: the stock falls by what was shipped; what stays at home is used or ages, and the
-        # small production adds to it.
+        # M15: the stock falls by what was shipped; what stays at home is used or ages, and
+        # this quarter's production adds to it.
         kept = np.maximum(self.stockpile - m.munitions_shipped, 0)
-        self.stockpile = kept * (1 - p["stockpile.depreciation"]) + p["stockpile.production"]
+        self.stockpile = kept * (1 - p["stockpile.depreciation"]) + self.capacity
+        self.capacity = self.production_capacity()
         m.log_change("troops", self.troops_deployed, self._troops_next)
         self.troops_deployed = self._troops_next
 

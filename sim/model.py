@@ -3,12 +3,16 @@
 ``RussiaDPRKModel`` advances R replicates at once: every state variable is a numpy array over
 replicates and every parameter may be a scalar or an array of length R, so one instance can run
 an ensemble or a whole sampled design. R = 1 is an ordinary single run. Random numbers come from
-counter-based streams keyed by (seed, replicate, step, draw) (``sim.rng``), so replicate k of seed
-s is the same trajectory in any batch.
+counter-based streams keyed by (seed, replicate, quarter, draw) (``sim.rng``), so replicate k of
+seed s is the same trajectory in any batch.
 
-A step is one quarter. Forward runs start after 2024Q3 — the article was written in autumn 2024
-(footnotes retrieved 2024-09-18; it already mentions soldiers in Kursk, F13) — so step 1 is 2024Q4.
-The model knows nothing of Hydra, files or browsers; see ``experiments/`` and ``analysis/``.
+A step is one quarter. One history (issue 21): every replicate starts in 2000Q1 and runs the
+quarters of the record (2000Q1–2024Q3, ``sim.world.History``) when the model is built, with its
+own parameters and random stream; ``step`` then continues forward from that replicate's own
+2024Q3 state. The article was written in autumn 2024 (footnotes retrieved 2024-09-18; it already
+mentions soldiers in Kursk, F13), so forward step 1 is 2024Q4. The classifier measures change
+relative to each replicate's 2024Q3 state (``start_levels``, ``start_state``). The model knows
+nothing of Hydra, files or browsers; see ``experiments/`` and ``analysis/``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from sim.agents import (
     Russia,
 )
 from sim.rng import Streams
-from sim.world import ForwardWorld, ReplayWorld, quarter_label
+from sim.world import HISTORY_START, History, World, default_history, quarter_label
 
 DOMAINS = ("political", "defence", "economic", "technology")
 STATES = ("Russia", "DPRK", "China", "USA", "ROK", "Japan")
@@ -111,26 +115,49 @@ LAG_TOLERANCE = 1e-9
 # networks and the Russian internet.
 MAX_LINKS = 4
 
-# Starting state by domain (implemented, agreed). Forward: 2024Q3, after the 2023-09 and 2024-06
-# summits and the treaty (F02, F03, F07): much agreed, part implemented (M22); trade at half its
-# possible level, first tourists (F08), some labour, one link (the rail service of F03, 2002).
-# Replay: 2000Q1, a decade after the alliance lapsed (Table 1: Putin's visit comes later).
-START_COOPERATION = {
-    "forward": {
-        "implemented": (0.7, 0.5, 0.5, 0.1),
-        "agreed": (0.8, 0.7, 0.7, 0.3),
-        "tourism": 0.3,
-        "labour": 0.2,
-        "links": 1,
-    },
-    "replay": {
-        "implemented": (0.2, 0.05, 0.05, 0),
-        "agreed": (0.2, 0.05, 0.05, 0),
-        "tourism": 0.05,
-        "labour": 0,
-        "links": 0,
-    },
+# The state in 2000Q1, where every run starts: the 1961 alliance had lapsed (F02: the 2024
+# treaty restores it), so no defence cooperation is agreed or delivered; a little political and
+# economic contact (Table 1: Putin's visit comes later), a few tourists, no labour, no link (the
+# rail service of F03 dates from 2002). Everything after it is the model's own history.
+START_2000 = {
+    "implemented": (0.2, 0.0, 0.05, 0),
+    "agreed": (0.2, 0.0, 0.05, 0),
+    "tourism": 0.05,
+    "labour": 0,
+    "links": 0,
 }
+
+# Per-quarter series of the history kept with ``keep_history`` (the replay and the calibration).
+HISTORY = (
+    "summit",
+    "posture",
+    "munitions",
+    "treaty",
+    "tourism",
+    "political",
+    "defence",
+    "production",
+    "stockpile",
+    "quality_trust",
+)
+
+# The 2024Q3 state each forward run continues from, as columns ``start_<name>`` of runs.parquet
+# (CONTRACT.md): what a reader needs to see why a run went where it went.
+START_STATE = (
+    "stockpile_above_reserve",
+    "production_capacity",
+    "quality_trust",
+    "posture",
+    "munitions_rate",
+    "munitions_shipped_total",
+    "defence_treaty",
+    "implemented_defence",
+    "tech_tier",
+    "defence",
+    "economic",
+    "political",
+    "summits",
+)
 
 
 # The last trajectory block handed out. Zeroed and lent again once nothing refers to it any more:
@@ -162,10 +189,13 @@ class RussiaDPRKModel(mesa.Model):
         params: parameter values by dotted key (``sim.params``); scalars or arrays of length R.
         replicates: R, or an explicit array of replicate indices (for chunks of a design).
         seed: base seed of the experiment.
-        horizon: number of quarters to run.
-        replay: a ``ReplayWorld`` input schedule; None runs forward from 2024Q4.
-        record: keep per-quarter trajectories of ``TRACKED`` (needed by the classifier).
-        highlight: the replicate (position) whose events are logged for the app.
+        horizon: number of forward quarters to run after 2024Q3 (0: the history only).
+        history: the record's inputs 2000Q1–2024Q3 (default: the shipped file); the model
+            runs them when it is built.
+        keep_history: keep the per-quarter series of the history (``history_series``, read by
+            the replay command and the calibration).
+        record: keep per-quarter forward trajectories of ``TRACKED`` (needed by the classifier).
+        highlight: the replicate (position) whose forward events are logged for the app.
         measure_lag: measure M22's implementation lag by summit scope into ``lag_sum`` and
             ``lag_count`` (the replay's P6 reads it). Off by default: it is an observer that
             forward runs never read, and it costs about a sixth of a quarter's work.
@@ -179,7 +209,8 @@ class RussiaDPRKModel(mesa.Model):
         replicates: int | np.ndarray = 1,
         seed: int | None = None,
         horizon: int = P.RUN_KEYS["horizon"],
-        replay: ReplayWorld | None = None,
+        history: History | None = None,
+        keep_history: bool = False,
         record: bool = True,
         highlight: int = 0,
         measure_lag: bool = False,
@@ -200,8 +231,8 @@ class RussiaDPRKModel(mesa.Model):
         else:
             self.replicate_ids = np.asarray(replicates, dtype=np.int64)
         self.R = int(self.replicate_ids.size)
-        if horizon < 1:
-            raise P.ParameterError(f"horizon={horizon} must be at least 1 quarter")
+        if horizon < 0:
+            raise P.ParameterError(f"horizon={horizon} must be at least 0 quarters")
         self.horizon = int(horizon)
         self.p = P.resolve({**(params or {}), **overrides})
         for key, value in self.p.items():
@@ -210,11 +241,12 @@ class RussiaDPRKModel(mesa.Model):
                     f"{key}: an array parameter needs one value per replicate ({self.R}), "
                     f"got shape {value.shape}"
                 )
-        self.forward = replay is None
         self.streams = Streams(self.seed, self.replicate_ids)
         self._quarter_draws: np.ndarray | list[np.ndarray] = []  # this quarter's, by block
         self.highlight = int(highlight)
         self.events: list[dict[str, Any]] = []
+        self.quarter_number = 0  # quarters run since 2000Q1 (1 = 2000Q1)
+        self.in_history = True
 
         # Exchanges settled each quarter (model level: they involve two agents).
         R = self.R
@@ -227,7 +259,7 @@ class RussiaDPRKModel(mesa.Model):
         self.munitions_total = np.zeros(R)
 
         # Paper and delivery (M22, M23): what summits agreed and what is implemented, by domain.
-        start = START_COOPERATION["forward" if self.forward else "replay"]
+        start = START_2000
         self.implemented = {
             d: np.full(R, float(v)) for d, v in zip(DOMAINS, start["implemented"], strict=True)
         }
@@ -251,36 +283,80 @@ class RussiaDPRKModel(mesa.Model):
         self.lag_sum = np.zeros(len(DOMAINS) + 1) if measure_lag else None
         self.lag_count = np.zeros(len(DOMAINS) + 1) if measure_lag else None
 
-        self.world = ForwardWorld(self) if replay is None else replay.bind(self)
-        self.start_quarter = self.world.start_quarter
+        self.world = World(self, history or default_history())
+        self.start_quarter = quarter_label(HISTORY_START, self.world.quarters + 1)
         self.cooperation = {"political": self.implemented["political"].copy()}
         self.russia = Russia(self)
         self.dprk = DPRK(self)
         self.china = China(self)
         self.russia.credibility = self.russia.assess_credibility()
-        # The start (2024Q3 forward): munitions flow as far as Russia's demand and the DPRK's
-        # offer allow — the rules applied to the initial state, so the burst of F07/F13 is the
-        # start level the classifier measures change against.
         self.russia.interest = self.russia.assess_interest()
         self.dprk.interest = self.dprk.assess_interest()
-        self.dprk.munitions_offer = self.dprk.offer_munitions()
-        self.russia.munitions_demand = self.russia.demand_munitions()
-        self.arms_share = self.share_of_demand(
-            np.minimum(self.russia.munitions_demand, self.dprk.munitions_offer)
-        )
         self.oil_delivered = self.russia.offer_energy()
         self.cooperation = self.delivered()
         self.usa = USA(self)
         self.rok = ROK(self)
         self.japan = Japan(self)
+
+        # The model's own past: 2000Q1–2024Q3 on the record's inputs (issue 21).
+        self.history_series: dict[str, np.ndarray] | None = None
+        self._run_history(keep_history)
+        self.in_history = False
         self.start_levels = {d: self.cooperation[d].copy() for d in ("defence", "economic")}
+        self.start_state = self.observe_start()
         self.relations = self._build_graph()
         self.trajectory = None
-        if record:
+        if record and self.horizon > 0:
             block = trajectory_block((len(TRACKED), self.horizon, R))
             self.trajectory = {k: block[i] for i, k in enumerate(TRACKED)}
+        self.running = self.horizon > 0
         # Mesa's collector, for users who attach one (``mesa.batch_run`` reads it); none by default.
         self.datacollector: mesa.DataCollector | None = None
+
+    def _run_history(self, keep: bool) -> None:
+        """Run the record's quarters; keep their series (T, R) when asked."""
+        T = self.world.quarters
+        if keep:
+            self.history_series = {k: np.zeros((T, self.R), dtype=np.float32) for k in HISTORY}
+        for t in range(1, T + 1):
+            self._quarter(t)
+            if keep:
+                for name, value in self._history_row().items():
+                    self.history_series[name][t - 1] = value
+
+    def _history_row(self) -> dict[str, np.ndarray]:
+        return {
+            "summit": self.summit,
+            "posture": self.russia.posture,
+            "munitions": self.munitions_shipped,
+            "treaty": self.russia.defence_treaty,
+            "tourism": self.tourism,
+            "political": self.cooperation["political"],
+            "defence": self.cooperation["defence"],
+            "production": self.dprk.capacity,
+            "stockpile": self.dprk.stockpile,
+            "quality_trust": self.russia.quality_trust,
+        }
+
+    def observe_start(self) -> dict[str, np.ndarray]:
+        """The 2024Q3 state this replicate continues from (``START_STATE``, float64)."""
+        dprk, russia = self.dprk, self.russia
+        values = {
+            "stockpile_above_reserve": dprk.stockpile - dprk.reserve,
+            "production_capacity": dprk.capacity,
+            "quality_trust": russia.quality_trust,
+            "posture": russia.posture,
+            "munitions_rate": self.munitions_shipped,
+            "munitions_shipped_total": self.munitions_total,
+            "defence_treaty": russia.defence_treaty,
+            "implemented_defence": self.implemented["defence"],
+            "tech_tier": russia.tech_tier,
+            "defence": self.cooperation["defence"],
+            "economic": self.cooperation["economic"],
+            "political": self.cooperation["political"],
+            "summits": self.summit_count,
+        }
+        return {k: np.asarray(values[k], dtype=np.float64).copy() for k in START_STATE}
 
     # -- randomness ----------------------------------------------------------------------
     def uniform(self, name: str) -> np.ndarray:
@@ -312,16 +388,18 @@ class RussiaDPRKModel(mesa.Model):
 
     @property
     def quarter(self) -> str:
-        return quarter_label(self.start_quarter, self.steps)
+        return quarter_label(HISTORY_START, self.quarter_number)
 
     # -- events for the app's log ----------------------------------------------------------
     def log_event(self, kind: str, mask: np.ndarray) -> None:
+        if self.in_history:  # the app's log shows the forward run
+            return
         if self.highlight < self.R and bool(np.asarray(mask)[self.highlight]):
             self.events.append({"quarter": self.quarter, "kind": kind, "step": self.steps})
 
     def log_change(self, kind: str, before: np.ndarray, after: np.ndarray) -> None:
         h = self.highlight
-        if h < self.R and before[h] != after[h]:
+        if not self.in_history and h < self.R and before[h] != after[h]:
             self.events.append(
                 {
                     "quarter": self.quarter,
@@ -338,12 +416,29 @@ class RussiaDPRKModel(mesa.Model):
         return (self.russia, self.dprk, self.china, self.usa, self.rok, self.japan)
 
     def step(self) -> None:
-        """One quarter: world inputs, perceive, decide, settle exchanges, act, relations, record."""
+        """One forward quarter (the history ran when the model was built), then record it."""
         if self.steps > self.horizon:  # past the horizon nothing happens (Play may overshoot)
             self.running = False
             return
-        self._quarter_draws = self.streams.quarter(self.steps, BLOCKS)  # one call a quarter
-        self.world.advance()
+        self._quarter(self.world.quarters + self.steps)
+        self._update_graph()
+        if self.trajectory is not None:
+            self.record()
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
+        if self.steps >= self.horizon:
+            self.running = False
+
+    def _quarter(self, number: int) -> None:
+        """Quarter ``number`` (1 = 2000Q1): world inputs, perceive, decide, settle, act, relations.
+
+        The same rules in the history and forward; only the world's inputs switch (issue 21).
+        """
+        self.quarter_number = number
+        self._quarter_draws = self.streams.quarter(number, BLOCKS)  # one call a quarter
+        self.world.advance(number)
+        if number == self.world.quarters + 1:
+            self._article_present()
         for agent in self.activation_order():
             agent.perceive()  # each state's interest, from the start of the quarter (M01)
         self.shared_interest = np.sqrt(self.russia.interest * self.dprk.interest)
@@ -353,13 +448,17 @@ class RussiaDPRKModel(mesa.Model):
         for agent in self.activation_order():
             agent.act()
         self.update_relations()
-        self._update_graph()
-        if self.trajectory is not None:
-            self.record()
-        if self.datacollector is not None:
-            self.datacollector.collect(self)
-        if self.steps >= self.horizon:
-            self.running = False
+
+    def _article_present(self) -> None:
+        """The first forward quarter, 2024Q4: North Korean soldiers go to Kursk (F13).
+
+        The article already reports them; the record dates the first reports to 2024-10, after
+        the history ends, so they enter as the forward period's first event, not as history
+        (``dprk.troops_deployed``; the calibration never sees them).
+        """
+        sent = np.asarray(self.p["dprk.troops_deployed"], dtype=bool) & (self.world.war > 0)
+        self.log_change("troops", self.dprk.troops_deployed, self.dprk.troops_deployed | sent)
+        self.dprk.troops_deployed = self.dprk.troops_deployed | sent
 
     def watch(self) -> np.ndarray:
         """Chance that a quarter's covert shipments are noticed by any of the watchers.
@@ -449,7 +548,8 @@ class RussiaDPRKModel(mesa.Model):
         """Summits sign paper; delivery follows slowly and only as far as capacity allows.
 
         Names: M01 (summits track shared interest), M23 (visits as 'messages' while the US backs
-        Ukraine: more summits, no delivery of their own), M22 (implementation is slow, the slower
+        Ukraine: more summits, no delivery of their own), F03 (Table 1: no visit while the
+        DPRK was closed to foreign delegations, 2020Q1–2023Q2, an input of the record), M22 (implementation is slow, the slower
         the wider the agreement), M02 (paper without delivery fades), M07 (the domains a summit
         covers), M10, M16, M17 (the economic capacity).
         """
@@ -459,7 +559,8 @@ class RussiaDPRKModel(mesa.Model):
             p["russia.signalling"] * p["usa.ukraine_support"] * world.war * world.confrontation
         )
         both = self.russia.interest * self.dprk.interest  # shared interest²: both must want it
-        chance = p["russia.summit_rate"] * both + message
+        # No visit crosses a border closed to foreign delegations (the 2020–2023 closure: record).
+        chance = (p["russia.summit_rate"] * both + message) * world.visits_open
         summit = self.uniform("summit") < chance
         self.summit = summit
         self.summit_count += summit
@@ -524,7 +625,7 @@ class RussiaDPRKModel(mesa.Model):
             current = current / np.maximum(scope, 1)
             done = pending & (current >= self._pending_goal)
             if done.any():
-                lag = self.steps - self._pending_since[done]
+                lag = self.quarter_number - self._pending_since[done]
                 np.add.at(self.lag_sum, scope[done], lag)
                 np.add.at(self.lag_count, scope[done], 1)
                 self._pending_since[done] = -1
@@ -537,7 +638,7 @@ class RussiaDPRKModel(mesa.Model):
             n = np.maximum(mask.sum(axis=0), 1)
             half = (start + HALF_IMPLEMENTED * (goal - start)) / n
             np.copyto(self._pending_goal, half + LAG_TOLERANCE, where=summit)
-            np.copyto(self._pending_since, self.steps, where=summit)
+            np.copyto(self._pending_since, self.quarter_number, where=summit)
 
     def record(self) -> None:
         """Write this quarter's indicators into the per-replicate trajectories."""

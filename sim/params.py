@@ -110,9 +110,10 @@ P = Param  # short alias for the table below: P(key, default, type, low, high, u
 # fmt: off
 PARAMETERS: tuple[Param, ...] = (
     # --- world: the Russia–West confrontation and the war (M01–M03, M25) -----------------
-    P('world.confrontation', 0.85, float, 0.0, 1.0, 'index 0–1', ('M02', 'M03', 'M25'),
-      'Russia–West confrontation level the world tends to while the war goes on (0 = détente of '
-      'the 2000s, 1 = open confrontation); autumn 2024 is high', teach=True),
+    P('world.confrontation', 0.9, float, 0.0, 1.0, 'index 0–1', ('M02', 'M03', 'M25'),
+      'Russia–West confrontation level the world tends to after 2024Q3 while the war goes on (0 = '
+      'détente of the 2000s, 1 = open confrontation); the record codes the war years 0.90 '
+      '(sim/data/replay_inputs.csv), so the default continues it', teach=True),
     P('world.volatility', 0.05, float, 0.0, 0.3, 'index per quarter', ('M25',),
       'quarterly standard deviation of shocks to the confrontation level'),
     P('world.persistence', 0.75, float, 0.0, 0.99, 'share per quarter', ('M25',),
@@ -123,9 +124,10 @@ PARAMETERS: tuple[Param, ...] = (
     P('world.ceasefire_relief', 0.35, float, 0.0, 1.0, 'index', ('M02', 'M03'),
       'how far the confrontation target falls after a ceasefire'),
     # --- sanctions: the UN regime, its monitoring and enforcement (F06, M02, M10, M17) ------
-    P('sanctions.un_monitoring', 0.5, float, 0.0, 1.0, 'probability per quarter', ('F06', 'M10'),
+    P('sanctions.un_monitoring', 0.3, float, 0.0, 1.0, 'probability per quarter', ('F06', 'M10'),
       'chance that UN monitoring (1718 Committee and its experts) notices covert shipments in a '
-      'quarter', teach=True),
+      'quarter after 2024Q3; the record codes 0.3 once the Panel of Experts lapsed (2024-04-30), '
+      'so the default continues it', teach=True),
     P('sanctions.enforcement', 0.5, float, 0.0, 1.0, 'index 0–1', ('M10', 'M17'),
       'intensity of Western enforcement: inspections, satellite watch, secondary sanctions; it is '
       'the "new pressure" on an open breach (M17) and a watcher of covert trade (M10)', teach=True),
@@ -143,16 +145,25 @@ PARAMETERS: tuple[Param, ...] = (
       'observes the sanctions'),
     # --- stockpile: the DPRK's munitions (F07, F10, M15, M20) -------------------------------
     P('stockpile.dprk', 20.0, float, 0.0, 100.0, 'thousand containers', ('F07', 'M15'),
-      "the DPRK's artillery-munitions stockpile at the start, in F07's unit (~1,000 containers "
-      'shipped in a month)', levels={'low': 10.0, 'base': 20.0, 'high': 40.0}, teach=True),
+      "the DPRK's artillery-munitions stockpile in 2000Q1, in F07's unit (~1,000 containers "
+      'shipped in a month); by 2022 it has moved to where production and ageing balance',
+      levels={'low': 10.0, 'base': 20.0, 'high': 40.0}, teach=True),
     P('stockpile.reserve', 10.0, float, 0.0, 100.0, 'thousand containers', ('M15',),
       'the defence reserve the DPRK will not ship below (M15: it will not exhaust its reserves); '
       'half the base stockpile', teach=True),
     P('stockpile.production', 0.6, float, 0.0, 10.0, 'thousand containers per quarter', ('M15',),
-      'new munitions the DPRK produces per quarter (M15: it lacks the economic base)'),
+      'munitions the DPRK produces per quarter from its own economy, without Russian inputs (M15: '
+      'it lacks the economic base); with the default ageing it holds the stock near 20'),
+    P('stockpile.capacity_ceiling', 3.0, float, 1.0, 10.0, 'multiple of own production', ('M15', 'M04', 'M08'),
+      "the most the DPRK's economic base can produce with full Russian inputs, as a multiple of "
+      'its own production (M15: it lacks the economic base; M04, M08: Russian inputs and '
+      'arms production as the core sector)'),
+    P('stockpile.capacity_growth', 0.2, float, 0.0, 1.0, 'share per quarter', ('M04', 'M08', 'M22'),
+      'share of the gap between production capacity and what Russian inputs would pay for that '
+      'closes per quarter (factories take time: M22)'),
     P('stockpile.depreciation', 0.03, float, 0.0, 0.5, 'share per quarter', ('M15',),
       "share of the stockpile used in training or lost to ageing each quarter; with the default "
-      'production it holds the stock near its base level when nothing is shipped'),
+      'production it holds the stock near 20 when nothing is shipped'),
     P('stockpile.quality', 0.6, float, 0.0, 1.0, 'share', ('F10', 'M20'),
       'share of supplied munitions that meet Russian standards (F10: poor quality)', teach=True),
     # --- Russia (M04, M08, M13, M17–M24) --------------------------------------------------
@@ -242,7 +253,8 @@ PARAMETERS: tuple[Param, ...] = (
     P('dprk.supply_interest', 0.2, float, 0.0, 1.0, 'index 0–1', ('M04',),
       'interest in Russia below which the DPRK ships no munitions'),
     P('dprk.troops_deployed', True, bool, 0, 1, 'yes/no', ('F13',),
-      'North Korean soldiers fight for Russia at the start (F13: Kursk, autumn 2024)', chosen=False),
+      'North Korean soldiers go to fight for Russia in the first forward quarter, 2024Q4, if the '
+      'war goes on (F13: Kursk; first reports 2024-10, after the history ends)', chosen=False),
     P('dprk.troop_dispatch', 0.1, float, 0.0, 1.0, 'probability per quarter', ('F13', 'M21'),
       'chance per quarter of sending soldiers under the treaty at full defence cooperation and '
       'interest'),
@@ -267,8 +279,9 @@ PARAMETERS: tuple[Param, ...] = (
     P('rok.shell_hazard', 0.03, float, 0.0, 1.0, 'probability per quarter', ('F11', 'M23'),
       'chance per quarter that Seoul decides to send shells to Kyiv (1 = at once)', teach=True),
     # --- Japan (F01) ----------------------------------------------------------------------
-    P('japan.trilateral', 0.7, float, 0.0, 1.0, 'index 0–1', ('F01',),
-      'cohesion of the US–Japan–ROK trilateral after Camp David (F01)'),
+    P('japan.trilateral', 0.9, float, 0.0, 1.0, 'index 0–1', ('F01',),
+      'cohesion of the US–Japan–ROK trilateral after 2024Q3 (F01: Camp David); the record codes '
+      '0.9 after the 2024-06 Freedom Edge exercise, so the default continues it'),
     P('japan.surveillance', 0.2, float, 0.0, 1.0, 'probability per quarter', ('F01', 'M10'),
       "chance per quarter that Japan's watch notices covert shipments, at full trilateral "
       'cohesion'),

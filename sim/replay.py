@@ -1,7 +1,7 @@
 """Replay 2000Q1–2024Q3 and measure the article's patterns P1–P6 (pattern-oriented validation).
 
 ``run_replay`` drives an ensemble of R replicates through the sourced inputs of
-``sim/data/replay_inputs.csv`` (``sim.world.ReplayWorld``) with the model's default parameters
+``sim/data/replay_inputs.csv`` (``sim.world.History``) with the model's default parameters
 unless told otherwise, and keeps, per quarter and per replicate, the indicators the patterns are
 about: summits, sanctions posture, munitions, the treaty, tourism (the bilateral behaviour is
 model output, never input; docs/REPLAY_DATA.md). ``per_replicate`` reduces them to one row per
@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import LOOPHOLES, OPEN_BREACH
-from sim.model import DOMAINS, RussiaDPRKModel
-from sim.world import ReplaySchedule, ReplayWorld, load_schedule
+from sim.model import DOMAINS, HISTORY, RussiaDPRKModel
+from sim.world import History, ReplaySchedule, load_schedule
 
 DEFAULT_REPLICATES = 2000
 DEFAULT_SEED = 20240918  # the day the article's footnotes were retrieved
@@ -46,6 +46,9 @@ TREATY_NEVER_BEFORE = "2014Q1"  # P4: 'essentially never before 2014'
 PRE_CLOSURE = "2019Q4"  # P5: last quarter before the COVID-19 closure (2020-01-22)
 REOPENED = "2024Q3"  # P5: three quarters after the border reopened (F08, 2024Q1)
 CLOSED = "2023Q4"  # P5: last closed quarter
+
+# Quarters whose cumulative munitions shipments the record quantifies (sim/data/record.csv).
+RECORD_DATES = ("2023Q3", "2023Q4", "2024Q1", "2024Q3")
 
 # Tolerances, stated in advance (issue 6 wording → number). One place: tests and report read these.
 P1_MIN_RATIO = 3.0  # 'several times': summit rate 2023–2024 ≥ 3 × rate 2001–2018
@@ -125,8 +128,8 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
 )
 
-# Per-quarter indicators kept for every replicate (T, R).
-SERIES = ("summit", "posture", "munitions", "treaty", "tourism", "political", "defence")
+# Per-quarter indicators kept for every replicate (T, R): the model's history series.
+SERIES = HISTORY
 
 
 @dataclass
@@ -167,32 +170,27 @@ def run_replay(
     params: Mapping[str, Any] | None = None,
     schedule: ReplaySchedule | None = None,
 ) -> ReplayResult:
-    """Run a replay ensemble from 2000Q1 over the whole input schedule and keep the series."""
-    world = ReplayWorld(schedule or load_schedule(), counterfactual=counterfactual)
+    """Run a replay ensemble from 2000Q1 over the whole input schedule and keep the series.
+
+    This is the history every forward run starts with (``RussiaDPRKModel`` with no forward
+    quarters): the same rules, parameters and random streams.
+    """
+    history = History(schedule or load_schedule(), counterfactual=counterfactual)
     model = RussiaDPRKModel(
         dict(params or {}),
-        replay=world,
-        horizon=world.quarters,
+        history=history,
+        horizon=0,
+        keep_history=True,
+        record=False,
         replicates=replicates,
         seed=seed,
         measure_lag=True,
     )
-    T, R = world.quarters, model.R
-    series = {k: np.zeros((T, R), dtype=np.float32) for k in SERIES}
-    while model.running:
-        model.step()
-        t = model.steps - 1
-        series["summit"][t] = model.summit
-        series["posture"][t] = model.russia.posture
-        series["munitions"][t] = model.munitions_shipped
-        series["treaty"][t] = model.russia.defence_treaty
-        series["tourism"][t] = model.tourism
-        series["political"][t] = model.cooperation["political"]
-        series["defence"][t] = model.cooperation["defence"]
-    inputs = {k: np.asarray(v, dtype=float) for k, v in world.columns.items()}
+    assert model.history_series is not None
+    inputs = {k: np.asarray(v, dtype=float) for k, v in history.columns.items()}
     return ReplayResult(
-        quarters=tuple(world.schedule.quarters),
-        series=series,
+        quarters=tuple(history.labels),
+        series=model.history_series,
         inputs=inputs,
         lag_sum=model.lag_sum.copy(),
         lag_count=model.lag_count.copy(),
@@ -222,8 +220,17 @@ def per_replicate(result: ReplayResult) -> pd.DataFrame:
     tour_pre = s["tourism"][result.index(PRE_CLOSURE)].astype(float)
     tour_re = s["tourism"][result.index(REOPENED)].astype(float)
     lo, hi = result.index(TREATY_WINDOW[0]), result.index(TREATY_WINDOW[1])
+    shipped = np.cumsum(s["munitions"], axis=0, dtype=np.float64)
+    by = {f"munitions_by_{q}": shipped[result.index(q)] for q in RECORD_DATES}
+    # Quarters from 2000Q1 (1 = 2000Q1); a treaty not signed by the end counts one quarter later.
+    treaty_number = np.where(treaty_at >= 0, treaty_at + 1, len(q) + 1)
     return pd.DataFrame(
         {
+            **by,
+            "summits_2019_2022": s["summit"][result.window("2019Q1", "2022Q4")]
+            .sum(axis=0)
+            .astype(int),
+            "treaty_quarter_number": treaty_number,
             "replicate": result.replicate_ids,
             "seed": result.seed,
             "counterfactual": result.counterfactual or "none",

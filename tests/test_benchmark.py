@@ -1,13 +1,13 @@
 """Throughput benchmarks, all from one run (pytest-benchmark; never timed asserts) — issue 13.
 
-Replicate-runs per second for 40 quarters of:
+Replicate-runs per second for 40 forward quarters (each after its 99-quarter history, issue 21) of:
 
 - the scalar reference (``tests/reference``) — the model written the way a Mesa user would, one
   replicate of plain floats per ``mesa.Model``, run through ``mesa.batch_run`` with its
   ``DataCollector`` recording the tracked indicators every quarter: the honest Mesa-native peer;
 - the ensemble model at R = 1, 1,000 and 100,000 (trajectories recorded, nothing classified);
-- the ensemble as it was before the speed work of issue 13 (``tests/reference/legacy.py`` reads it from git), at
-  R = 1,000 and 100,000, for the speed-up in the same run;
+- the ensemble as it was before issue 21 (``tests/reference/legacy.py`` reads it from git: 40
+  quarters, no history), at R = 1,000 and 100,000, for the cost of the history in the same run;
 - a whole point as ``experiments.run`` streams it (model, classifier, per-replicate rows, fan
   sample; no file writing) at R = 1,000,000, in one process and on every available core.
 
@@ -108,7 +108,7 @@ def test_bench_ensemble(benchmark, R: int, rounds: int, disabled_R: int) -> None
     ids=["R=1000", "R=100000"],
 )
 def test_bench_ensemble_before(benchmark, R: int, rounds: int, disabled_R: int) -> None:
-    """The same, for the ensemble as it was before issue 13 (read from git)."""
+    """The same, for the ensemble as it was before issue 21 (read from git: no history)."""
     try:
         legacy_model = legacy.load()
     except LookupError as why:

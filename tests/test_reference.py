@@ -2,10 +2,11 @@
 
 ``tests/reference`` writes every rule for one replicate in plain Python, as Mesa agents, reading
 the same counter-based random numbers. For 1,000 replicates at each of several parameter points
-the two must give the same per-quarter trajectory of every tracked indicator — to float32
-rounding for the continuous ones, exactly for integer and boolean state — and the same scenario
-label. When a rule changes in one implementation only, this test fails (checked below by moving
-one coefficient in either of them).
+the two must give the same 2024Q3 state after the history (2000Q1–2024Q3, issue 21), the same
+per-quarter forward trajectory of every tracked indicator — to float32 rounding for the
+continuous ones, exactly for integer and boolean state — and the same scenario label. When a
+rule changes in one implementation only, this test fails (checked below by moving one
+coefficient in either of them).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from reference import ReferenceModel, scenario
 import sim.agents
 from sim import params as P
 from sim.classifier import classify
-from sim.model import TRACKED, RussiaDPRKModel
+from sim.model import START_STATE, TRACKED, RussiaDPRKModel
 
 SEED = 20241001
 REPLICATES = 1000
 # Integer and boolean state: equal exactly. The rest: equal to float32 rounding.
 EXACT = ("tech_tier", "posture", "troops", "links", "summit", "war")
+START_EXACT = ("posture", "defence_treaty", "tech_tier", "summits")
 RTOL, ATOL = 1e-6, 1e-9
 
 LIMITS_OFF = {p.key: False for p in P.PARAMETERS if p.group == "limits"}
@@ -37,11 +39,20 @@ POINTS = {
 
 
 def differences(overrides: dict, replicates: int) -> tuple[dict[str, int], dict[str, np.ndarray]]:
-    """Replicates whose trajectory (by indicator) or label differ; and the ensemble's labels."""
+    """Replicates whose 2024Q3 state, trajectory (by indicator) or label differ; and the
+    ensemble's labels and trajectories."""
     ensemble = RussiaDPRKModel(overrides, replicates=replicates, seed=SEED).run()
     labels = classify(ensemble)["scenario"]
     refs = [ReferenceModel(overrides, replicate=k, seed=SEED).run() for k in range(replicates)]
     differ = {}
+    for name in START_STATE:  # where the history left each replicate
+        mine = np.array([ref.start_state[name] for ref in refs], dtype=np.float64)
+        theirs = ensemble.start_state[name]
+        if name in START_EXACT:
+            same = mine == theirs
+        else:
+            same = np.isclose(mine, theirs, rtol=RTOL, atol=ATOL)
+        differ[f"start_{name}"] = int(np.count_nonzero(~same))
     for name in TRACKED:
         mine = np.array([ref.trajectory()[name] for ref in refs], dtype=np.float64).T
         theirs = ensemble.trajectory[name].astype(np.float64)

@@ -23,9 +23,12 @@ INPUT_COLUMNS = [
     "un_resolutions",
     "un_monitoring",
     "border_open",
+    "visits_open",
     "source",
 ]
-RECORD_COLUMNS = ["date", "quarter", "event", "article_id", "indicator", "note"]
+RECORD_COLUMNS = [
+    "date", "quarter", "event", "article_id", "indicator", "note", "measure", "value", "low", "high"
+]  # fmt: skip
 INDICATORS = {
     "summit",
     "sanctions_posture",
@@ -37,6 +40,11 @@ INDICATORS = {
     "troops_deployed",
     "debt_relief",
     "un_resolution",
+    "munitions_containers",
+    "summit_count",
+    "treaty_quarter",
+    "tourism_restarted",
+    "open_breach",
 }
 ARTICLE_IDS = {"F02", "F03", "F04", "F05", "F06", "F07", "F08", "F13", "Table 1"}
 
@@ -84,7 +92,7 @@ def test_values_in_range(inputs):
     for r in inputs:
         for col in ("confrontation", "trilateral", "un_monitoring"):
             assert 0.0 <= float(r[col]) <= 1.0, (r["quarter"], col)
-        for col in ("war", "border_open"):
+        for col in ("war", "border_open", "visits_open"):
             assert r[col] in {"0", "1"}, (r["quarter"], col)
         assert 0 <= int(r["un_resolutions"]) <= 9, r["quarter"]
 
@@ -130,6 +138,21 @@ def test_record_structure(record):
         assert r["indicator"] in INDICATORS, r
         assert r["article_id"] in ARTICLE_IDS, r
         assert r["event"].strip(), r
+
+
+def test_record_numbers_are_ranges_with_sources(record):
+    """Issue 21: each number the calibration reads is dated, sourced and a range low ≤ value ≤ high;
+    nothing after 2024Q3 is a target (the troops of F13 stay out of calibration)."""
+    numbers = [r for r in record if r["measure"]]
+    measures = [r["measure"] for r in numbers]
+    assert len(measures) == len(set(measures))
+    assert {"munitions_by_2024Q3", "summits_2001_2018", "treaty_quarter"} <= set(measures)
+    for r in numbers:
+        low, value, high = float(r["low"]), float(r["value"]), float(r["high"])
+        assert low <= value <= high, r
+        assert len(r["note"]) > 40, r  # the source and how uncertain it is
+        assert _qkey(r["quarter"]) <= (2024, 3), r
+    assert not any(r["measure"] for r in record if r["indicator"] == "troops_deployed")
 
 
 def test_record_covers_the_article(record):

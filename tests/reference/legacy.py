@@ -1,6 +1,8 @@
-"""The ensemble model as it was before the speed work of issue 13, read from git (benchmarks only).
+"""The ensemble model as it was before issue 21 (forward runs only, no history), read from git.
 
-``sim/model.py``, ``sim/agents.py`` and ``sim/rng.py`` at commit ``BEFORE`` are written into a
+Benchmarks only: it shows what the 2000–2024 history every run now starts with costs.
+``sim/model.py``, ``sim/agents.py``, ``sim/world.py`` and ``sim/rng.py`` at commit ``BEFORE`` are
+written into a
 temporary package with their imports of each other made relative, so ``tests/test_benchmark.py``
 times the old code beside the current ``sim.model`` in the same run, on one machine under one
 load — without a second copy of the model in the tree. Where the commit is not in the clone (a
@@ -15,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-BEFORE = "dd89243"  # the last commit before issue 13's speed changes to sim/
-FILES = ("model", "agents", "rng")
+BEFORE = "d1075dc"  # the last commit before issue 21's one history
+FILES = ("model", "agents", "world", "rng")
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "legacy_sim"
 

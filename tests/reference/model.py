@@ -2,17 +2,24 @@
 
 Every state variable is a Python float, int or bool; every rule is a method of a ``mesa.Agent``
 and uses Python's arithmetic and ``math``; a ``mesa.DataCollector`` records the tracked
-indicators each quarter. Random numbers are the ensemble's counter-based ones (``sim.rng``):
-the replicate's uniforms for every quarter are drawn once at the start (one Philox call) and read
-by their addresses ``sim.model.DRAWS``. Forward runs only (no replay). The rules cite the article
+indicators each forward quarter. Random numbers are the ensemble's counter-based ones
+(``sim.rng``): the replicate's uniforms for every quarter from 2000Q1 are drawn once at the start
+(one Philox call) and read by the quarter's number and their addresses ``sim.model.DRAWS``.
+
+One history (issue 21): like the ensemble, every run starts in 2000Q1 (``START_2000``) and runs
+the record's quarters 2000Q1–2024Q3 on the sourced world inputs (``sim.world.History``, read
+from ``sim/data/replay_inputs.csv``) when the model is built; ``step`` then runs the forward
+quarters from 2024Q4 on the forward world, and only those are recorded. The rules cite the article
 ids in ``sim/agents.py``, ``sim/model.py`` and ``sim/world.py``, which they mirror one by one; the
 classifier at the end mirrors ``sim/classifier.py`` (docs/ODD.md §7.9).
 
-Constants (postures, tiers, starting cooperation) are imported: they are declarations, not rules.
+Constants (postures, tiers, starting cooperation) and the record's inputs are imported: they are
+declarations and data, not rules.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from array import array
 from collections.abc import Mapping
@@ -31,23 +38,56 @@ from sim.agents import (
     OBSERVE,
     OPEN_BREACH,
 )
-from sim.model import DOMAINS, DRAWS, MAX_LINKS, NORMALS, START_COOPERATION, TRACKED
+from sim.model import DOMAINS, DRAWS, MAX_LINKS, NORMALS, START_2000, START_STATE, TRACKED
 from sim.rng import philox4x32
+from sim.world import History
 
 BLOCKS = max(block for block, _ in DRAWS.values()) + 1
 
 
-def uniforms_table(seed: int, replicate: int, horizon: int) -> list[list[list[float]]]:
-    """``table[step - 1][block][lane]``: the replicate's uniforms, as ``sim.rng.Streams`` draws them."""
-    steps = np.repeat(np.arange(1, horizon + 1, dtype=np.uint64), BLOCKS)
-    blocks = np.tile(np.arange(BLOCKS, dtype=np.uint64), horizon)
+def uniforms_table(seed: int, replicate: int, quarters: int) -> list[list[list[float]]]:
+    """``table[quarter - 1][block][lane]``: the replicate's uniforms of quarters 1 … ``quarters``
+    (1 = 2000Q1), as ``sim.rng.Streams`` draws them."""
+    steps = np.repeat(np.arange(1, quarters + 1, dtype=np.uint64), BLOCKS)
+    blocks = np.tile(np.arange(BLOCKS, dtype=np.uint64), quarters)
     rep = np.full(steps.size, replicate, dtype=np.uint64)
     words = philox4x32(
         (rep & np.uint64(0xFFFFFFFF), rep >> np.uint64(32), steps, blocks),
         (seed & 0xFFFFFFFF, seed >> 32),
     )
     u = (np.stack(words).astype(np.float64) + 0.5) * 2.0**-32  # as Streams.uniforms
-    return u.T.reshape(horizon, BLOCKS, 4).tolist()
+    return u.T.reshape(quarters, BLOCKS, 4).tolist()
+
+
+_HISTORY: list[History] = []
+
+
+def shipped_history() -> History:
+    """The record's inputs shipped in ``sim/data`` (read once per process)."""
+    if not _HISTORY:
+        _HISTORY.append(History())
+    return _HISTORY[0]
+
+
+@functools.lru_cache(maxsize=8)
+def record_rows(
+    history: History,
+) -> tuple[tuple[float, float, float, float, float, float, bool], ...]:
+    """The history's inputs by quarter as plain Python values: confrontation, war, trilateral,
+    UN monitoring, border open (to tourists), open to foreign delegations, UN sanctions in force."""
+    c = history.columns
+    return tuple(
+        (
+            float(c["confrontation"][i]),
+            float(c["war"][i]),
+            float(c["trilateral"][i]),
+            float(c["un_monitoring"][i]),
+            float(c["border_open"][i]),
+            float(c["visits_open"][i]),
+            bool(c["un_resolutions"][i] > 0),
+        )
+        for i in range(history.quarters)
+    )
 
 
 class State(mesa.Agent):
@@ -71,11 +111,11 @@ class Russia(State):
     def __init__(self, model: ReferenceModel):
         super().__init__(model)
         self.interest = 0.0
-        self.posture = LOOPHOLES
+        self.posture = OBSERVE  # 2000Q1: nothing to breach yet
         self.tech_tier = 0
         self.exposure = 0.0
         self.quality_trust = 1.0
-        self.defence_treaty = True
+        self.defence_treaty = False  # F02: the 1961 alliance had lapsed
         self.next_level = False
         self.credibility = 0.0
         self.munitions_demand = 0.0
@@ -86,9 +126,15 @@ class Russia(State):
         return w.confrontation * (peace + (1 - peace) * w.war)
 
     def demand_munitions(self) -> float:
-        w = self.model.world
+        """War demand (M03, F07), bought as far as the implemented defence agreements carry it
+        (F03, M22), discounted by the quality Russia has learnt (F10, M20); nothing while Russia
+        observes the arms ban it voted for (F06)."""
+        m = self.model
+        w = m.world
+        if self.posture < LOOPHOLES:
+            return 0.0
         wanted = self.p["russia.war_demand"] * w.war * w.confrontation
-        return wanted * self.quality_trust if self.posture >= LOOPHOLES else 0.0
+        return wanted * m.implemented["defence"] * self.quality_trust
 
     def choose_posture(self) -> int:
         m, p = self.model, self.p
@@ -98,6 +144,8 @@ class Russia(State):
         cost = p["russia.reputation_cost"] * p["limits.reputation"] * pressure
         openly = self.interest - cost - p["russia.open_threshold"] + noise
         target = OPEN_BREACH if openly > 0 else LOOPHOLES if covert > 0 else OBSERVE
+        if not m.world.sanctions_in_force:  # F06: before UNSCR 1718 there is nothing to breach
+            target = OBSERVE
         if target > self.posture:
             return self.posture + 1
         return self.posture - 1 if target < self.posture else self.posture
@@ -186,7 +234,8 @@ class DPRK(State):
         self.stockpile = float(self.p["stockpile.dprk"])
         self.reserve = float(self.p["stockpile.reserve"])
         self.interest = 0.0
-        self.troops_deployed = bool(self.p["dprk.troops_deployed"])
+        self.troops_deployed = False  # F13: they go in 2024Q4 (ReferenceModel.article_present)
+        self.capacity = float(self.p["stockpile.production"])  # M04, M15
         self.munitions_offer = 0.0
 
     def assess_interest(self) -> float:
@@ -224,10 +273,21 @@ class DPRK(State):
         self.munitions_offer = self.offer_munitions()
         self.troops_next = self.consider_troops()
 
+    def production_capacity(self) -> float:
+        """Next quarter's production: towards its own economy's level plus the share of the
+        ceiling's headroom that this quarter's Russian inputs pay for (M04, M08; M15: a ceiling),
+        at ``stockpile.capacity_growth`` per quarter."""
+        p = self.p
+        base = p["stockpile.production"]
+        ceiling = base * p["stockpile.capacity_ceiling"]
+        target = base + (ceiling - base) * self.model.arms_share
+        return self.capacity + p["stockpile.capacity_growth"] * (target - self.capacity)
+
     def act(self) -> None:
         p = self.p
         kept = max(self.stockpile - self.model.munitions_shipped, 0)
-        self.stockpile = kept * (1 - p["stockpile.depreciation"]) + p["stockpile.production"]
+        self.stockpile = kept * (1 - p["stockpile.depreciation"]) + self.capacity  # M15
+        self.capacity = self.production_capacity()
         self.troops_deployed = self.troops_next
 
 
@@ -304,19 +364,35 @@ class Japan(State):
 
 
 class World:
-    """Forward world inputs: confrontation, war, trilateral, UN monitoring."""
+    """World inputs: the record's row up to 2024Q3, then forward (M02, M03, M25, F01, F06)."""
 
-    def __init__(self, model: ReferenceModel):
-        p = model.p
-        self.model = model
-        self.confrontation = float(p["world.confrontation"])
-        self.war = 1.0
+    def __init__(self, model: ReferenceModel, rows: tuple[tuple, ...]):
+        self.model, self.rows = model, rows
+        self.quarters = len(rows)  # quarters of history before the forward part
+        self.read(1)
+
+    def read(self, quarter: int) -> None:
+        """The record's inputs of quarter ``quarter`` (1 = 2000Q1)."""
+        row = self.rows[quarter - 1]
+        self.confrontation, self.war, self.trilateral = row[0], row[1], row[2]
+        self.un_monitoring, self.border_open, self.visits_open = row[3], row[4], row[5]
+        self.sanctions_in_force = row[6]
+
+    def advance(self, quarter: int) -> None:
+        if quarter <= self.quarters:
+            self.read(quarter)
+        else:
+            self.forward()
+
+    def forward(self) -> None:
+        """From 2024Q4: the trilateral (F01) and UN monitoring (F06) as assumed; the war ends
+        with a constant chance (M02, M03); the confrontation returns, with shocks, to its target
+        (M25), continuing from its 2024Q3 level."""
+        m, p = self.model, self.model.p
         self.trilateral = p["japan.trilateral"]
         self.un_monitoring = p["sanctions.un_monitoring"]
-        self.border_open = 1.0
-
-    def advance(self) -> None:
-        m, p = self.model, self.model.p
+        self.border_open = self.visits_open = 1.0
+        self.sanctions_in_force = True
         if self.war > 0 and m.uniform("ceasefire") < p["world.ceasefire_hazard"]:
             self.war = 0.0
         target = p["world.confrontation"] - p["world.ceasefire_relief"] * (1 - self.war)
@@ -327,7 +403,8 @@ class World:
 
 
 class ReferenceModel(mesa.Model):
-    """One forward replicate of the model, in plain Python (the ensemble's ``replicate`` of ``seed``)."""
+    """One replicate of the model, in plain Python (the ensemble's ``replicate`` of ``seed``): its
+    history 2000Q1–2024Q3 runs when it is built, ``step`` runs the forward quarters."""
 
     def __init__(
         self,
@@ -336,6 +413,7 @@ class ReferenceModel(mesa.Model):
         replicate: int = 0,
         seed: int = P.RUN_KEYS["seed"],
         horizon: int = P.RUN_KEYS["horizon"],
+        history: History | None = None,
         rng: int | None = None,
         **overrides: Any,
     ):
@@ -346,36 +424,59 @@ class ReferenceModel(mesa.Model):
             k: v.item() if isinstance(v, np.generic) else v
             for k, v in P.resolve({**(params or {}), **overrides}).items()
         }
-        self.table = uniforms_table(seed, self.replicate, self.horizon)
-        start = START_COOPERATION["forward"]
+        rows = record_rows(history or shipped_history())
+        self.table = uniforms_table(seed, self.replicate, len(rows) + self.horizon)
+        self.quarter_number = 0  # quarters run since 2000Q1 (1 = 2000Q1)
+        start = START_2000
         self.implemented = {d: float(v) for d, v in zip(DOMAINS, start["implemented"], strict=True)}
         self.agreed = {d: float(v) for d, v in zip(DOMAINS, start["agreed"], strict=True)}
         self.scope = 1.0
         self.tourism, self.labour = float(start["tourism"]), float(start["labour"])
         self.links, self.gas_pipeline, self.gas_total = int(start["links"]), False, 0.0
         self.munitions_shipped = self.shipments_detected = self.munitions_total = 0.0
+        self.arms_share = 0.0
         self.summit, self.summit_count, self.shared_interest = False, 0, 0.0
-        self.world = World(self)
+        self.world = World(self, rows)
         self.cooperation = {"political": self.implemented["political"]}
         self.russia, self.dprk, self.china = Russia(self), DPRK(self), China(self)
         self.russia.credibility = self.russia.assess_credibility()
         self.russia.interest = self.russia.assess_interest()
         self.dprk.interest = self.dprk.assess_interest()
-        self.dprk.munitions_offer = self.dprk.offer_munitions()
-        self.russia.munitions_demand = self.russia.demand_munitions()
-        self.arms_share = self.share_of_demand(
-            min(self.russia.munitions_demand, self.dprk.munitions_offer)
-        )
         self.oil_delivered = self.russia.offer_energy()
         self.cooperation = self.delivered(self.cooperation["political"])
         self.usa, self.rok, self.japan = USA(self), ROK(self), Japan(self)
+        for number in range(1, self.world.quarters + 1):  # the history, 2000Q1–2024Q3
+            self.run_quarter(number)
         self.start_levels = {d: self.cooperation[d] for d in ("defence", "economic")}
+        self.start_state = self.observe_start()
         self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.running = self.horizon > 0
+
+    def observe_start(self) -> dict[str, float]:
+        """The 2024Q3 state the forward run continues from (``sim.model.START_STATE``)."""
+        russia, dprk = self.russia, self.dprk
+        state = {
+            "stockpile_above_reserve": dprk.stockpile - dprk.reserve,
+            "production_capacity": dprk.capacity,
+            "quality_trust": russia.quality_trust,
+            "posture": russia.posture,
+            "munitions_rate": self.munitions_shipped,
+            "munitions_shipped_total": self.munitions_total,
+            "defence_treaty": russia.defence_treaty,
+            "implemented_defence": self.implemented["defence"],
+            "tech_tier": russia.tech_tier,
+            "defence": self.cooperation["defence"],
+            "economic": self.cooperation["economic"],
+            "political": self.cooperation["political"],
+            "summits": self.summit_count,
+        }
+        assert tuple(state) == START_STATE, "the reference reports every start-state variable"
+        return {k: float(v) for k, v in state.items()}
 
     # -- randomness --------------------------------------------------------------------------
     def uniform(self, name: str) -> float:
         block, lane = DRAWS[name]
-        return self.table[self.steps - 1][block][lane]
+        return self.table[self.quarter_number - 1][block][lane]
 
     def normal(self, name: str) -> float:
         a, b = NORMALS[name]
@@ -384,8 +485,22 @@ class ReferenceModel(mesa.Model):
 
     # -- the quarter -----------------------------------------------------------------------
     def step(self) -> None:
+        """One forward quarter (2024Q4 is step 1), recorded by the DataCollector."""
+        if self.steps > self.horizon:
+            self.running = False
+            return
+        self.run_quarter(self.world.quarters + self.steps)
+        self.datacollector.collect(self)
+        if self.steps >= self.horizon:
+            self.running = False
+
+    def run_quarter(self, number: int) -> None:
+        """Quarter ``number`` (1 = 2000Q1): the same rules in the history and forward."""
         states = (self.russia, self.dprk, self.china, self.usa, self.rok, self.japan)
-        self.world.advance()
+        self.quarter_number = number
+        self.world.advance(number)
+        if number == self.world.quarters + 1:
+            self.article_present()
         for state in states:
             state.perceive()
         self.shared_interest = math.sqrt(self.russia.interest * self.dprk.interest)
@@ -395,9 +510,12 @@ class ReferenceModel(mesa.Model):
         for state in states:
             state.act()
         self.update_relations()
-        self.datacollector.collect(self)
-        if self.steps >= self.horizon:
-            self.running = False
+
+    def article_present(self) -> None:
+        """2024Q4, the first forward quarter: North Korean soldiers go to Kursk if the war goes
+        on (F13; ``dprk.troops_deployed``)."""
+        if self.p["dprk.troops_deployed"] and self.world.war > 0:
+            self.dprk.troops_deployed = True
 
     def share_of_demand(self, shipped: float) -> float:
         demand = self.p["russia.war_demand"]
@@ -459,6 +577,7 @@ class ReferenceModel(mesa.Model):
         si = self.shared_interest
         message = p["russia.signalling"] * p["usa.ukraine_support"] * w.war * w.confrontation
         chance = p["russia.summit_rate"] * (russia.interest * self.dprk.interest) + message
+        chance *= w.visits_open  # F03: no visit while the DPRK is closed to delegations (record)
         summit = self.uniform("summit") < chance
         self.summit = summit
         self.summit_count += summit

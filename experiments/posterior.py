@@ -1,0 +1,100 @@
+"""The history-matched posterior as an input of forward runs (issue 21).
+
+``python -m analysis.calibrate`` matches chosen parameters to the record's numbers (containers
+shipped by date, summit counts, the treaty's quarter: ``sim/data/record.csv``) and writes
+``posterior.csv``: one row per particle, a column per calibrated parameter, and ``weight``. The
+project ships one such file, ``sim/data/posterior.csv``, made by the command in docs/VALIDATION.md.
+
+``posterior=default`` (the shipped file) or ``posterior=PATH`` in ``experiments.run`` draws each
+replicate's calibrated parameters from it: replicate k of seed s takes the particle its own
+uniform picks (quarter 0 of its random stream, which no quarter of the model reads), so the draw,
+like the trajectory, does not depend on the batch or on how many replicates run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim import params as P
+from sim.rng import Streams
+
+DEFAULT = "default"
+DEFAULT_FILE = Path(__file__).resolve().parents[1] / "sim" / "data" / "posterior.csv"
+WEIGHT = "weight"
+DRAW = 7  # the Philox draw of quarter 0 that picks a replicate's particle
+MAX_BYTES = 50 * 2**20  # a posterior larger than this is not a posterior file
+
+
+@dataclass(frozen=True)
+class PosteriorTable:
+    """Particles (n, k) of the calibrated parameters, normalised weights, the file's hash."""
+
+    path: str
+    parameters: tuple[str, ...]
+    theta: np.ndarray
+    weights: np.ndarray
+    sha256: str
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "particles": int(self.theta.shape[0]),
+            "parameters": list(self.parameters),
+        }
+
+    def draw(self, seed: int, replicates: int | np.ndarray) -> dict[str, np.ndarray]:
+        """One particle per replicate, by replicate id: arrays by dotted key."""
+        ids = np.arange(replicates) if np.isscalar(replicates) else np.asarray(replicates)
+        u = Streams(int(seed), ids.astype(np.int64)).uniforms(0, DRAW)[0]
+        cdf = np.cumsum(self.weights)
+        pick = np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), len(cdf) - 1)
+        out = {}
+        for j, key in enumerate(self.parameters):
+            values = self.theta[pick, j]
+            out[key] = np.round(values) if P.BY_KEY[key].kind is int else values
+        return out
+
+
+def resolve_path(spec: str) -> Path:
+    return DEFAULT_FILE if spec == DEFAULT else Path(spec)
+
+
+def load(spec: str) -> PosteriorTable:
+    """Read ``default`` or a path; raise ``ParameterError`` in one line if it is not a posterior."""
+    import pandas as pd
+
+    path = resolve_path(spec)
+    if not path.is_file():
+        raise P.ParameterError(
+            f"posterior={spec}: no such file; expected 'default' or the path of a posterior.csv "
+            "written by python -m analysis.calibrate"
+        )
+    if path.stat().st_size > MAX_BYTES:
+        raise P.ParameterError(f"posterior={spec}: larger than {MAX_BYTES // 2**20} MiB")
+    data = path.read_bytes()
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise P.ParameterError(f"posterior={spec}: not a CSV table ({error})") from None
+    if WEIGHT not in frame.columns:
+        raise P.ParameterError(f"posterior={spec}: no '{WEIGHT}' column")
+    keys = tuple(c for c in frame.columns if c in P.BY_KEY)
+    if not keys or len(frame) == 0:
+        raise P.ParameterError(f"posterior={spec}: no parameter columns or no particles")
+    for key in keys:
+        P.BY_KEY[key].resolve_array(frame[key].to_numpy())
+    weights = frame[WEIGHT].to_numpy(dtype=float)
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+        raise P.ParameterError(f"posterior={spec}: weights must be finite, ≥ 0 and not all 0")
+    return PosteriorTable(
+        path=str(spec),
+        parameters=keys,
+        theta=frame[list(keys)].to_numpy(dtype=float),
+        weights=weights / weights.sum(),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
