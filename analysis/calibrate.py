@@ -621,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(format_payload(payload))
     if args.install_default:
-        from experiments.posterior import DEFAULT_FILE
+        from analysis.posterior import DEFAULT_FILE
 
         text = (args.out / "posterior.csv").read_text(encoding="utf-8")
         atomic_write(DEFAULT_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))

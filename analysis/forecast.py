@@ -22,9 +22,10 @@ Scoring (``score``). Each observation is turned into what can be scored:
   (in the indicator's unit; lower is better) and whether the value lies in the central 50 % and
   90 % intervals (coverage).
 
-The naive baseline is "nothing changes from 2024Q3": every indicator stays at the model's starting
-state (``observations.starting_state``), a forecast of probability 0 or 1 and a point value
-(whose CRPS is the absolute error). Skill = 1 − model score / baseline score. The reliability
+The naive baseline is "nothing changes from 2024Q3": every indicator stays at the model's own
+2024Q3 state (``observations.starting_state``, per replicate): a yes/no proposition gets the share
+of replicates where it held in 2024Q3, a level the 2024Q3 mean as a point forecast (whose CRPS is
+the absolute error); munitions keep flowing as they did. Skill = 1 − model score / baseline score. The reliability
 diagram bins the event forecasts by probability and plots the observed frequency in each bin.
 Tolerances (used when conditioning) play no part in scoring.
 
@@ -71,7 +72,7 @@ class Ensemble:
 
     values: dict[str, np.ndarray]
     horizon: int
-    baseline: dict[str, float]
+    baseline: dict[str, np.ndarray]  # each indicator in 2024Q3, per replicate
 
     @property
     def R(self) -> int:
@@ -105,7 +106,7 @@ def ensemble(
     return Ensemble(
         {n: np.concatenate(parts[n], axis=1) for n in names},
         horizon,
-        O.starting_state(params),
+        O.starting_state(params, seed=seed),
     )
 
 
@@ -136,7 +137,7 @@ def forecast_table(ens: Ensemble) -> pd.DataFrame:
                         f"q{int(round(qq * 100)):02d}": float(q[i, t])
                         for i, qq in enumerate(QUANTILES)
                     },
-                    "baseline_2024Q3": ens.baseline[name],
+                    "baseline_2024Q3": float(np.mean(ens.baseline[name])),
                     "n": ens.R,
                 }
             )
@@ -231,7 +232,7 @@ def score_rows(ens: Ensemble, record: Iterable[O.Observation]) -> pd.DataFrame:
                 if (relation, value) not in cache:
                     cache[relation, value] = float(_holds(x, relation, value).mean())
                 p = cache[relation, value]
-                p0 = float(_holds(base, relation, value))
+                p0 = float(_holds(base, relation, value).mean())
                 cols["p"][i], cols["p_naive"][i], cols["outcome"][i] = p, p0, outcome
                 cols["brier"][i], cols["brier_naive"][i] = (p - outcome) ** 2, (p0 - outcome) ** 2
             elif o.relation == "==" and O.BY_NAME[name].kind == O.LEVEL:
@@ -245,7 +246,7 @@ def score_rows(ens: Ensemble, record: Iterable[O.Observation]) -> pd.DataFrame:
             prefix = np.concatenate([[0.0], np.cumsum(sorted_x)])
             q05, q25, q75, q95 = np.quantile(sorted_x, (0.05, 0.25, 0.75, 0.95))
             cols["crps"][points] = _crps(sorted_x, prefix, _spread(sorted_x), y)
-            cols["crps_naive"][points] = np.abs(base - y)
+            cols["crps_naive"][points] = np.abs(base.mean() - y)
             in50[points] = (q25 - 1e-9 <= y) & (y <= q75 + 1e-9)
             in90[points] = (q05 - 1e-9 <= y) & (y <= q95 + 1e-9)
     for k, v in cols.items():

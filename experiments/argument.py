@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import posterior
 from analysis.argument import (  # noqa: F401 (re-exported: the command's outputs)
     ALPHA,
     ARGUMENT_FILES,
@@ -74,7 +75,7 @@ from analysis.stats import shares
 from contract.cli import OneLineParser, UsageError
 from contract.cli import run as run_command
 from contract.io import atomic_write, model_version, versions, write_json, write_text
-from experiments import config, posterior
+from experiments import config
 from sim import params as P
 from sim.classifier import NEITHER_KINDS, S2_MARKERS, SCENARIOS, classify
 from sim.model import RussiaDPRKModel

@@ -58,7 +58,7 @@ def describe(cfg: DictConfig) -> tuple[str, int, dict[str, Any], Callable[[], In
     if spec and plan is not None:
         raise P.ParameterError("posterior= and a sampled design cannot be combined")
     if spec:
-        from experiments import posterior
+        from analysis import posterior
 
         table = posterior.load(spec)
         extra |= {"replicates": replicates, "parameters": params, "posterior": table.describe()}

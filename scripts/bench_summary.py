@@ -26,8 +26,14 @@ ROWS = (  # (benchmark name, how the model runs)
     ("test_bench_ensemble[R=1]", "ensemble, R = 1"),
     ("test_bench_ensemble[R=1000]", "ensemble, R = 1,000"),
     ("test_bench_ensemble[R=100000]", "ensemble, R = 100,000"),
-    ("test_bench_ensemble_before[R=1000]", "ensemble before issue 21 (40 quarters, no history), R = 1,000"),
-    ("test_bench_ensemble_before[R=100000]", "ensemble before issue 21 (40 quarters, no history), R = 100,000"),
+    (
+        "test_bench_ensemble_before[R=1000]",
+        "ensemble before issue 21 (40 quarters, no history), R = 1,000",
+    ),
+    (
+        "test_bench_ensemble_before[R=100000]",
+        "ensemble before issue 21 (40 quarters, no history), R = 100,000",
+    ),
     (
         "test_bench_streamed_point[one]",
         "a streamed point (model, classifier, rows), R = 1,000,000, one process",

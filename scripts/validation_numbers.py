@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import calibrate
-from experiments import posterior
+from analysis import calibrate, posterior
 from sim import replay
 from sim.classifier import SCENARIOS, classify
 from sim.model import START_STATE, RussiaDPRKModel

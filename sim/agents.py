@@ -33,6 +33,10 @@ OBSERVE, LOOPHOLES, OPEN_BREACH = 0, 1, 2
 CIVIL, CONVENTIONAL, MISSILE, NUCLEAR = 1, 2, 3, 4
 MAX_TIER = NUCLEAR
 
+# Russia–DPRK trade (implemented economic agreements, 0–1) at its full level: the yardstick of
+# China's trade (M06).
+FULL_TRADE = 1.0
+
 # M06: Kim Il Sung's "equal distance" between Moscow and Beijing is half the trade with each; the
 # DPRK's turn to Russia grows with China's share above it.
 EQUAL_DISTANCE = 0.5
@@ -273,7 +277,7 @@ class DPRK(StateAgent):
         self.interest = np.zeros(R)
         self.troops_deployed = np.zeros(R, dtype=bool)  # F13 comes in 2024Q4 (model.py)
         # M04, M15: what the DPRK produces a quarter; Russian inputs raise it (``act``).
-        self.capacity = np.broadcast_to(np.asarray(p["stockpile.production"], float), (R,)).copy()
+        self.capacity = np.broadcast_to(self.own_production(), (R,)).copy()
         self.munitions_offer = np.zeros(R)
         self._troops_next = self.troops_deployed.copy()
 
@@ -325,6 +329,12 @@ class DPRK(StateAgent):
         self.munitions_offer = self.offer_munitions()
         self._troops_next = self.consider_troops()
 
+    def own_production(self) -> np.ndarray:
+        """What the DPRK's own economy produces a quarter: it replaces what ages, no more (M15:
+        it lacks the economic base to produce large quantities)."""
+        p = self.p
+        return np.asarray(p["stockpile.depreciation"] * p["stockpile.dprk"], dtype=float)
+
     def production_capacity(self) -> np.ndarray:
         """Munitions the DPRK can produce next quarter (thousand containers).
 
@@ -337,7 +347,7 @@ class DPRK(StateAgent):
         per quarter: it grows while the trade lasts and falls back when it stops.
         """
         p, m = self.p, self.model
-        base = p["stockpile.production"]
+        base = self.own_production()
         ceiling = base * p["stockpile.capacity_ceiling"]
         target = base + (ceiling - base) * m.arms_share
         return self.capacity + p["stockpile.capacity_growth"] * (target - self.capacity)
@@ -361,9 +371,10 @@ class China(StateAgent):
     def __init__(self, model: RussiaDPRKModel):
         super().__init__(model)
         share0 = self.p["dprk.china_dependence"]
-        # Size China's trade so that the initial share of DPRK trade is the declared one,
-        # against Russia's trade at the start.
-        self.base_trade = share0 / (1 - share0) * model.trade
+        # Size China's trade against Russia's trade at its full level (index 1), not at its
+        # 2000 level: Russia's trade index grows over the history, and on the record China keeps
+        # ~90 % or more of the DPRK's trade throughout (M06); the share then moves with the rules.
+        self.base_trade = share0 / (1 - share0) * FULL_TRADE
         self.trade = np.broadcast_to(np.asarray(self.base_trade, float), (self.R,)).copy()
         self.trade_share = np.broadcast_to(np.asarray(share0, float), (self.R,)).copy()
         self.response = self.respond_to_turn()
@@ -450,10 +461,11 @@ class ROK(StateAgent):
         """Seoul decides to ship shells to Kyiv (a one-way decision) while the war lasts.
 
         Names: F11 (the ROK is one of few producers of large-calibre shells), M23 (Russia's
-        threatened answer: technology for the DPRK).
+        threatened answer: technology for the DPRK). A forward assumption: on the record Seoul
+        sent none to Kyiv up to 2024Q3 (``world.after_record`` is 0 in the history).
         """
         m = self.model
-        chance = self.p["rok.shell_hazard"] * m.world.war
+        chance = self.p["rok.shell_hazard"] * m.world.war * m.world.after_record
         return ~self.ships_shells & (m.uniform("rok") < chance)
 
     def decide(self) -> None:

@@ -145,25 +145,23 @@ PARAMETERS: tuple[Param, ...] = (
       'observes the sanctions'),
     # --- stockpile: the DPRK's munitions (F07, F10, M15, M20) -------------------------------
     P('stockpile.dprk', 20.0, float, 0.0, 100.0, 'thousand containers', ('F07', 'M15'),
-      "the DPRK's artillery-munitions stockpile in 2000Q1, in F07's unit (~1,000 containers "
-      'shipped in a month); by 2022 it has moved to where production and ageing balance',
-      levels={'low': 10.0, 'base': 20.0, 'high': 40.0}, teach=True),
+      "the DPRK's artillery-munitions stockpile in peacetime, in F07's unit (~1,000 containers "
+      'shipped in a month): its level in 2000Q1, which its own production holds while nothing '
+      'is shipped', levels={'low': 10.0, 'base': 20.0, 'high': 40.0}, teach=True),
     P('stockpile.reserve', 10.0, float, 0.0, 100.0, 'thousand containers', ('M15',),
       'the defence reserve the DPRK will not ship below (M15: it will not exhaust its reserves); '
       'half the base stockpile', teach=True),
-    P('stockpile.production', 0.6, float, 0.0, 10.0, 'thousand containers per quarter', ('M15',),
-      'munitions the DPRK produces per quarter from its own economy, without Russian inputs (M15: '
-      'it lacks the economic base); with the default ageing it holds the stock near 20'),
     P('stockpile.capacity_ceiling', 3.0, float, 1.0, 10.0, 'multiple of own production', ('M15', 'M04', 'M08'),
       "the most the DPRK's economic base can produce with full Russian inputs, as a multiple of "
-      'its own production (M15: it lacks the economic base; M04, M08: Russian inputs and '
-      'arms production as the core sector)'),
+      'its own production (the replacement of what ages; M15: it lacks the economic base; M04, '
+      'M08: Russian inputs and arms production as the core sector)'),
     P('stockpile.capacity_growth', 0.2, float, 0.0, 1.0, 'share per quarter', ('M04', 'M08', 'M22'),
       'share of the gap between production capacity and what Russian inputs would pay for that '
       'closes per quarter (factories take time: M22)'),
     P('stockpile.depreciation', 0.03, float, 0.0, 0.5, 'share per quarter', ('M15',),
-      "share of the stockpile used in training or lost to ageing each quarter; with the default "
-      'production it holds the stock near 20 when nothing is shipped'),
+      'share of the stockpile used in training or lost to ageing each quarter; the DPRK\'s own '
+      'economy replaces it (this share of `stockpile.dprk` a quarter: M15, it lacks the economic '
+      'base for more), so the stock holds at `stockpile.dprk` while nothing is shipped'),
     P('stockpile.quality', 0.6, float, 0.0, 1.0, 'share', ('F10', 'M20'),
       'share of supplied munitions that meet Russian standards (F10: poor quality)', teach=True),
     # --- Russia (M04, M08, M13, M17–M24) --------------------------------------------------
@@ -247,7 +245,8 @@ PARAMETERS: tuple[Param, ...] = (
     P('dprk.nuclear_drive', 0.8, float, 0.0, 1.0, 'index 0–1', ('M05',),
       "the DPRK's drive for nuclear status and home-grown technology"),
     P('dprk.china_dependence', 0.9, float, 0.5, 0.99, 'share of DPRK trade', ('M06',),
-      "China's share of the DPRK's foreign trade at the start"),
+      "China's share of the DPRK's trade with the two were Russia's trade at its full level: "
+      "the size of China's trade (on the record China keeps ~90 % or more throughout)"),
     P('dprk.equidistance_drive', 0.6, float, 0.0, 1.0, 'index 0–1', ('M06',),
       "the DPRK's drive back to Kim Il Sung's equal distance between Moscow and Beijing"),
     P('dprk.supply_interest', 0.2, float, 0.0, 1.0, 'index 0–1', ('M04',),

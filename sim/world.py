@@ -153,6 +153,7 @@ class World:
         self.un_monitoring = float(c["un_monitoring"][i])
         self.border_open = float(c["border_open"][i])
         self.visits_open = float(c["visits_open"][i])
+        self.after_record = 0.0  # a quarter of the record
         self.sanctions_in_force = bool(c["un_resolutions"][i] > 0)
 
     def advance(self, quarter: int) -> None:
@@ -173,6 +174,7 @@ class World:
         self.un_monitoring = np.asarray(p["sanctions.un_monitoring"], float)
         self.border_open = 1.0
         self.visits_open = 1.0
+        self.after_record = 1.0  # a quarter after the record: the forward assumptions hold
         self.sanctions_in_force = True
         ceasefire = m.uniform("ceasefire") < p["world.ceasefire_hazard"]
         ended = (self.war > 0) & ceasefire

@@ -35,7 +35,8 @@ def test_rows_cover_every_limit_each_against_its_reference() -> None:
     rows = A.rows()
     names = [r.name for r in rows]
     limits = [p.name for p in P.PARAMETERS if p.group == "limits"]
-    expected = ["baseline", "war_on", "war_ended", "war_on-no_limits", "no_limits"]
+    expected = ["baseline", "history_matched", "war_on", "war_ended", "war_on-no_limits"]
+    expected += ["no_limits"]
     expected += ["enforcement_low", "enforcement_high", "stockpile_low", "stockpile_high"]
     expected += [f"war_on-no_{k}" for k in limits] + [f"no_{k}" for k in limits]
     assert sorted(names) == sorted(expected)
@@ -48,6 +49,8 @@ def test_rows_cover_every_limit_each_against_its_reference() -> None:
         elif r.name != "baseline":
             assert r.reference == "baseline"
     assert by["war_ended"].overrides == {A.CEASEFIRE: 1.0}
+    assert by["history_matched"].posterior and by["history_matched"].overrides == {}
+    assert not any(r.posterior for r in rows if r.name != "history_matched")
     assert by["enforcement_high"].overrides == {"sanctions.enforcement": 0.8}
     assert by["stockpile_low"].overrides == {"stockpile.dprk": 10.0}
     assert all(v is False for k, v in by["no_limits"].overrides.items())

@@ -1,4 +1,4 @@
-"""ABC-SMC calibration to the replay record (issue 14): recovery, bookkeeping, errors (tiny runs)."""
+"""ABC-SMC calibration to the record's numbers (issues 14, 21): recovery, bookkeeping, errors."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis import calibrate as C
@@ -16,15 +17,16 @@ TRUE_SUMMIT_RATE = 0.3
 
 
 @pytest.fixture(scope="module")
-def synthetic_record() -> dict[str, tuple[float, float]]:
-    """The record a world with summit_rate = 0.3 would leave: ensemble medians and majorities."""
+def synthetic_record() -> dict[str, tuple[float, float, float, float]]:
+    """The record a world with summit_rate = 0.3 would leave: the summit counts' ensemble
+    medians, as exact numbers (value = low = high) with the shipped scales."""
     rows = per_replicate(
         run_replay(replicates=2000, seed=5, params={"russia.summit_rate": TRUE_SUMMIT_RATE})
     )
     record = {}
-    for column, (_, scale) in C.RECORD.items():
-        values = rows[column].to_numpy(dtype=float)
-        record[column] = (float(np.median(values)), scale)
+    for measure in ("summits_2001_2018", "summits_2019_2022", "summits_2023_2024"):
+        value = float(np.median(rows[measure].to_numpy(dtype=float)))
+        record[measure] = (value, value, value, C.SCALES[measure])
     return record
 
 
@@ -61,13 +63,26 @@ def test_populations_are_consistent() -> None:
     np.testing.assert_array_equal(again.last.theta, post.last.theta)  # reproducible
 
 
-def test_distance_is_zero_only_for_the_record() -> None:
+def test_distance_is_zero_only_inside_the_records_ranges() -> None:
+    """Inside every range the distance is 0; outside, it counts in scales (the treaty capped)."""
     import pandas as pd
 
-    exact = pd.DataFrame({k: [v] for k, (v, _) in C.RECORD.items()})
+    record = C.record_table()
+    exact = pd.DataFrame({C.COLUMNS.get(k, k): [v] for k, (v, *_) in record.items()})
     assert C.distances(exact)[0] == 0
-    off = exact.assign(summits_2001_2018=6, treaty_2023_2024=0)
-    assert C.distances(off)[0] == pytest.approx(3 / 3 + 1)
+    high = exact.assign(munitions_by_2024Q3=16.0)  # the top of the record's range
+    assert C.distances(high)[0] == 0
+    off = exact.assign(summits_2001_2018=6, munitions_by_2024Q3=20.0, treaty_quarter_number=60)
+    expected = 3 / 3 + (20 - 16) / 2 + C.CAPS["treaty_quarter"]
+    assert C.distances(off)[0] == pytest.approx(expected)
+
+
+def test_the_record_is_read_from_the_data_file() -> None:
+    """Issue 21: the targets are the dated, sourced numbers of sim/data/record.csv."""
+    record = C.record_table()
+    assert record["munitions_by_2024Q3"][:3] == (13.0, 13.0, 16.0)
+    assert record["summits_2001_2018"][0] == 3 and record["treaty_quarter"][0] == 98
+    assert set(record) == set(C.SCALES)
 
 
 @pytest.mark.parametrize(
@@ -112,10 +127,31 @@ def test_command_writes_posterior_checks_and_shares(tmp_path: Path, capsys) -> N
         assert sum(r["share"] for r in shares) == pytest.approx(1.0)
     assert payload["seed"] == C.SEED and payload["model_version"]
     fit = {
-        side: {r["statistic"]: r["reproduced"] for r in ppc[f"record_fit_{side}"]}
+        side: {r["pattern"]: r for r in ppc[f"record_fit_{side}"]}
         for side in ("posterior", "defaults")
     }
     # Table 1's 3 summits in 2001–2018: the defaults give far more, the posterior fewer
-    assert fit["posterior"]["summits_2001_2018"] > fit["defaults"]["summits_2001_2018"]
+    post, base = fit["posterior"]["summits_2001_2018"], fit["defaults"]["summits_2001_2018"]
+    assert abs(post["pred_median"] - 3) < abs(base["pred_median"] - 3)
+    table = pd.read_csv(tmp_path / "posterior_predictive.csv")
+    contract = ["pattern", "observed", "pred_median", "pred_q05", "pred_q95", "inside"]
+    assert list(table.columns[:6]) == contract
+    assert {"munitions_by_2024Q3", "summits_2001_2018"} <= set(table["pattern"])
+    assert (table["pred_q05"] <= table["pred_median"]).all()
+    assert (table["pred_median"] <= table["pred_q95"]).all()
+    inside = (table["pred_q05"] <= table["observed"]) & (table["observed"] <= table["pred_q95"])
+    assert (inside == table["inside"]).all()
     assert (tmp_path / "posterior.png").stat().st_size > 1000
     assert "forward shares" in capsys.readouterr().out
+
+
+def test_the_shipped_posterior_predicts_every_record_number() -> None:
+    """Issue 21: under sim/data/posterior.csv every record number lies inside the predicted
+    90 % interval (an ensemble of 4,000 replays, a seed the calibration never used)."""
+    from analysis import posterior
+
+    table = posterior.load(posterior.DEFAULT)
+    sample = table.draw(11, 4000)
+    _, fit = C.predictive_checks(sample, ensembles=2, replicates=2000, seed=101)
+    outside = fit.loc[~fit["inside"], "pattern"].tolist()
+    assert outside == [], outside

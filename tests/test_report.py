@@ -485,7 +485,7 @@ def test_demo_explains_the_axes_and_the_pooled_share() -> None:
     from experiments import demo
 
     rows = []
-    for i, (conf, stock) in enumerate([(0.3, 20.0), (0.85, 20.0), (0.3, 40.0), (0.85, 40.0)]):
+    for i, (conf, stock) in enumerate([(0.3, 20.0), (0.9, 20.0), (0.3, 40.0), (0.9, 40.0)]):
         counts = {"S1": i, "S2": 50 + 10 * i, "neither": 50 - 11 * i}
         row = {"world.confrontation": conf, "stockpile.dprk": stock, "job": i, "n": 100}
         for s, c in counts.items():
@@ -496,11 +496,11 @@ def test_demo_explains_the_axes_and_the_pooled_share() -> None:
     axes = demo.explain_axes(table, ["world.confrontation", "stockpile.dprk"])
     assert "world.confrontation (index 0–1" in axes and "thousand containers" in axes
     assert "preset world=detente" in axes.split("= 0.3")[1].splitlines()[0]  # 0.3 is détente
-    assert "the article's default" in axes.split("= 0.85")[1].splitlines()[0]
+    assert "the article's default" in axes.split("= 0.9")[1].splitlines()[0]
     assert "level 'high'" in axes.split("= 40")[1].splitlines()[0]
     pooled = {s: {"share": float(table[f"{s}_share"].mean())} for s in SCENARIO_LABELS}
     why = demo.why_pooled_differs(table, ["world.confrontation", "stockpile.dprk"], pooled)
-    # the default cell (0.85, 20) is job 1: S2 = 60 %; pooled S2 = mean of 50, 60, 70, 80 %
+    # the default cell (0.9, 20) is job 1: S2 = 60 %; pooled S2 = mean of 50, 60, 70, 80 %
     assert "article_baseline" in why and "S2 is 60.0% [" in why and "65.0% pooled" in why
 
 

@@ -235,7 +235,8 @@ class DPRK(State):
         self.reserve = float(self.p["stockpile.reserve"])
         self.interest = 0.0
         self.troops_deployed = False  # F13: they go in 2024Q4 (ReferenceModel.article_present)
-        self.capacity = float(self.p["stockpile.production"])  # M04, M15
+        # M15: own production replaces what ages (M04 adds Russian inputs to it)
+        self.capacity = float(self.p["stockpile.depreciation"] * self.p["stockpile.dprk"])
         self.munitions_offer = 0.0
 
     def assess_interest(self) -> float:
@@ -278,7 +279,7 @@ class DPRK(State):
         ceiling's headroom that this quarter's Russian inputs pay for (M04, M08; M15: a ceiling),
         at ``stockpile.capacity_growth`` per quarter."""
         p = self.p
-        base = p["stockpile.production"]
+        base = p["stockpile.depreciation"] * p["stockpile.dprk"]
         ceiling = base * p["stockpile.capacity_ceiling"]
         target = base + (ceiling - base) * self.model.arms_share
         return self.capacity + p["stockpile.capacity_growth"] * (target - self.capacity)
@@ -295,7 +296,7 @@ class China(State):
     def __init__(self, model: ReferenceModel):
         super().__init__(model)
         share = self.p["dprk.china_dependence"]
-        self.base_trade = share / (1 - share) * model.implemented["economic"]
+        self.base_trade = share / (1 - share) * 1.0  # against Russia's full trade (index 1)
         self.trade = self.base_trade
         self.trade_share = share
         self.response = model.cooperation["political"]
@@ -344,7 +345,8 @@ class ROK(State):
 
     def decide(self) -> None:
         u = self.model.uniform("rok")
-        chance = self.p["rok.shell_hazard"] * self.model.world.war
+        world = self.model.world
+        chance = self.p["rok.shell_hazard"] * world.war if world.is_forward else 0.0
         self.decides = not self.ships_shells and u < chance
 
     def act(self) -> None:
@@ -377,6 +379,7 @@ class World:
         self.confrontation, self.war, self.trilateral = row[0], row[1], row[2]
         self.un_monitoring, self.border_open, self.visits_open = row[3], row[4], row[5]
         self.sanctions_in_force = row[6]
+        self.is_forward = False  # Seoul sent no shells to Kyiv on the record (F11)
 
     def advance(self, quarter: int) -> None:
         if quarter <= self.quarters:
@@ -392,6 +395,7 @@ class World:
         self.trilateral = p["japan.trilateral"]
         self.un_monitoring = p["sanctions.un_monitoring"]
         self.border_open = self.visits_open = 1.0
+        self.is_forward = True
         self.sanctions_in_force = True
         if self.war > 0 and m.uniform("ceasefire") < p["world.ceasefire_hazard"]:
             self.war = 0.0
