@@ -96,8 +96,9 @@ def ensemble(
     parts: dict[str, list[np.ndarray]] = {n: [] for n in names}
     for start in range(0, ids.size, batch_size):
         batch = ids[start : start + batch_size]
+        point = spec.params_for(batch) if spec is not None else params
         values, labels = O.simulate(
-            params, seed=seed, replicates=batch, horizon=horizon, names=names
+            point, seed=seed, replicates=batch, horizon=horizon, names=names
         )
         if stored is not None and spec is not None:
             odds.check_labels(spec, batch, labels, stored)

@@ -62,6 +62,13 @@ class RunSpec:
     replicates: int
     horizon: int
     path: Path | None = None
+    posterior: Any = None  # analysis.posterior.PosteriorTable of a run made with posterior=
+
+    def params_for(self, ids: np.ndarray) -> dict[str, Any]:
+        """The parameters of replicates ``ids``: the run's, with the posterior's draws if any."""
+        if self.posterior is None:
+            return dict(self.params)
+        return {**self.params, **self.posterior.draw(self.seed, ids)}
 
 
 def load_run(run_dir: str | Path) -> RunSpec:
@@ -85,12 +92,27 @@ def load_run(run_dir: str | Path) -> RunSpec:
             f"{run_dir}: the run's parameters do not fit the current model ({error}); "
             "rerun python -m experiments.run"
         ) from error
+    table = None
+    if summary.get("posterior"):  # a history-matched run: its draws are regenerated too
+        from analysis import posterior
+
+        made = summary["posterior"]
+        try:
+            table = posterior.load(made["path"])
+        except P.ParameterError as error:
+            raise O.ObservationError(f"{run_dir}: {error}") from None
+        if table.sha256 != made.get("sha256"):
+            raise O.ObservationError(
+                f"{run_dir}: the posterior {made['path']} changed since the run was made; "
+                "rerun python -m experiments.run"
+            )
     return RunSpec(
         params=dict(summary["parameters"]),
         seed=int(summary["seed"]),
         replicates=int(summary["replicates"]),
         horizon=int(summary["horizon"]),
         path=run_dir,
+        posterior=table,
     )
 
 
@@ -266,7 +288,7 @@ def condition(
     kept: list[np.ndarray] = []
     while done < budget and (done < spec.replicates or consistent < min_ess):
         ids = np.arange(done, min(done + batch_size, budget), dtype=np.int64)
-        params = dict(spec.params)
+        params = spec.params_for(ids)
         params.update({k: draws[ids, j] for j, k in enumerate(widen)})
         values, labels = O.simulate(
             params, seed=spec.seed, replicates=ids, horizon=spec.horizon, names=names

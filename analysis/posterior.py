@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 from sim import params as P
-from sim.rng import Streams
 
 DEFAULT = "default"
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "sim" / "data" / "posterior.csv"
@@ -49,6 +48,8 @@ class PosteriorTable:
 
     def draw(self, seed: int, replicates: int | np.ndarray) -> dict[str, np.ndarray]:
         """One particle per replicate, by replicate id: arrays by dotted key."""
+        from sim.rng import Streams  # numba: not at import (the command line is checked first)
+
         ids = np.arange(replicates) if np.isscalar(replicates) else np.asarray(replicates)
         u = Streams(int(seed), ids.astype(np.int64)).uniforms(0, DRAW)[0]
         cdf = np.cumsum(self.weights)
@@ -98,3 +99,17 @@ def load(spec: str) -> PosteriorTable:
         weights=weights / weights.sum(),
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def for_run(spec: str, params: dict[str, object]) -> PosteriorTable:
+    """The posterior of ``posterior=spec`` for a run with ``params``; one-line error if a
+    calibrated parameter is also set away from its default (it would be silently replaced)."""
+    table = load(spec)
+    defaults = P.defaults()
+    set_here = [k for k in table.parameters if params[k] != defaults[k]]
+    if set_here:
+        raise P.ParameterError(
+            f"{set_here[0]}={params[set_here[0]]} is drawn from posterior={spec}: set it "
+            "without posterior=, or leave it at its default"
+        )
+    return table

@@ -283,6 +283,10 @@ def preflight(argv: Iterable[str]) -> DictConfig | None:
 
 
 def _check_composed(cfg: DictConfig) -> None:
+    if cfg.get("posterior"):
+        from analysis import posterior
+
+        posterior.for_run(str(cfg.posterior), run_settings(cfg)[0])
     from experiments import design
 
     validate(cfg)

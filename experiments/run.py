@@ -60,7 +60,7 @@ def describe(cfg: DictConfig) -> tuple[str, int, dict[str, Any], Callable[[], In
     if spec:
         from analysis import posterior
 
-        table = posterior.load(spec)
+        table = posterior.for_run(spec, params)
         extra |= {"replicates": replicates, "parameters": params, "posterior": table.describe()}
         fingerprint = config.config_hash(
             {**params, "posterior": table.sha256}, seed, replicates, horizon
