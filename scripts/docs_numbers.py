@@ -151,9 +151,8 @@ def odd_block(folder: Path) -> str:
     """docs/ODD.md §9: the headline sentences and the war-on rows of the argument."""
     table = A.read_table(folder / A.CSV_FILE)
     meta = _meta(folder, A.JSON_FILE)
-    keep = table["row"].isin(["baseline", "war_on", "war_ended"]) | table["row"].str.startswith(
-        "war_on-"
-    )
+    names = ["baseline", "history_matched", "war_on", "war_ended"]
+    keep = table["row"].isin(names) | table["row"].str.startswith("war_on-")
     part = A.display_table(table[keep].reset_index(drop=True))
     part = part.drop(columns=["Δneither pp"])
     return "\n".join(
@@ -174,7 +173,8 @@ def readme_block(folder: Path) -> str:
     table = A.read_table(folder / A.CSV_FILE).set_index("row")
     meta = _meta(folder, A.JSON_FILE)
     rows = {
-        "baseline": "the article's assumptions (the defaults)",
+        "baseline": "the article's assumptions (the defaults), continued from their own history",
+        "history_matched": "history-matched: calibrated parameters drawn from the posterior",
         "war_on": "the war held on (no ceasefire: the article's premise)",
         "war_on-no_limits": "the war held on, all of the article's limits off",
         "war_ended": "the war ended at once",
@@ -201,6 +201,10 @@ def readme_block(folder: Path) -> str:
             "",
             markdown_table(out),
             A.headline(full),
+            "",
+            "The third row of the headline is yours: with a record of what happened since 2024Q4, "
+            "`python -m analysis.odds RUN_DIR RECORD.csv` conditions a run on it — a run made "
+            "with `posterior=default` gives the history-matched ensemble as the prior.",
         ]
     )
 

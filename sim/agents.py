@@ -16,13 +16,8 @@ because of the decide/act split the order changes no result (``tests/test_model.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
-
-if TYPE_CHECKING:
-    from sim.model import RussiaDPRKModel
 
 # Sanctions posture of Russia (F06, M02, M08, M10, M17).
 OBSERVE, LOOPHOLES, OPEN_BREACH = 0, 1, 2
@@ -47,7 +42,7 @@ class StateAgent(mesa.Agent):
 
     name: str = ""
 
-    def __init__(self, model: RussiaDPRKModel):
+    def __init__(self, model: mesa.Model):
         super().__init__(model)
         self.p = model.p  # resolved parameters (scalars or arrays over replicates)
 
@@ -70,7 +65,7 @@ class Russia(StateAgent):
 
     name = "Russia"
 
-    def __init__(self, model: RussiaDPRKModel):
+    def __init__(self, model: mesa.Model):
         super().__init__(model)
         R = self.R
         self.interest = np.zeros(R)
@@ -268,7 +263,7 @@ class DPRK(StateAgent):
 
     name = "DPRK"
 
-    def __init__(self, model: RussiaDPRKModel):
+    def __init__(self, model: mesa.Model):
         super().__init__(model)
         R, p = self.R, self.p
         self.stockpile = np.broadcast_to(np.asarray(p["stockpile.dprk"], float), (R,)).copy()
@@ -368,7 +363,7 @@ class China(StateAgent):
 
     name = "China"
 
-    def __init__(self, model: RussiaDPRKModel):
+    def __init__(self, model: mesa.Model):
         super().__init__(model)
         share0 = self.p["dprk.china_dependence"]
         # Size China's trade against Russia's trade at its full level (index 1), not at its
@@ -413,7 +408,7 @@ class USA(StateAgent):
 
     name = "USA"
 
-    def __init__(self, model: RussiaDPRKModel):
+    def __init__(self, model: mesa.Model):
         super().__init__(model)
         self.asia_attention = self.split_attention()
         self.enforcement_effect = self.enforce(self.asia_attention)
@@ -452,7 +447,7 @@ class ROK(StateAgent):
 
     name = "ROK"
 
-    def __init__(self, model: RussiaDPRKModel):
+    def __init__(self, model: mesa.Model):
         super().__init__(model)
         self.ships_shells = np.zeros(self.R, dtype=bool)
         self._decides = np.zeros(self.R, dtype=bool)
@@ -481,7 +476,7 @@ class Japan(StateAgent):
 
     name = "Japan"
 
-    def __init__(self, model: RussiaDPRKModel):
+    def __init__(self, model: mesa.Model):
         super().__init__(model)
         self.watch = self.watch_shipments()
         self._watch_next = self.watch

@@ -22,8 +22,8 @@ import numpy as np
 
 from sim.agents import LOOPHOLES, OPEN_BREACH
 
-if TYPE_CHECKING:
-    from sim.model import RussiaDPRKModel
+if TYPE_CHECKING:  # the model, not ``sim.model``: sim's modules import one another one way
+    from mesa import Model
 
 SCENARIOS = ("S1", "S2", "neither")
 # S2-defence: "limited room to expand" — the medium-term mean may not exceed the start level.
@@ -33,7 +33,7 @@ CAP_TOLERANCE = 1e-6
 HORIZONS = ("short", "medium", "long")
 
 
-def _windows(model: RussiaDPRKModel, upto: int) -> dict[str, np.ndarray]:
+def _windows(model: Model, upto: int) -> dict[str, np.ndarray]:
     """Boolean (T, R) masks of the short, medium and long windows, cut at ``upto`` quarters."""
     p = model.p
     t = np.arange(upto)[:, None]
@@ -68,7 +68,7 @@ def _ratio(values: np.ndarray, start: np.ndarray) -> np.ndarray:
     return np.divide(values, start, out=np.full(values.shape, np.nan), where=start > 0)
 
 
-def indicators(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.ndarray]:
+def indicators(model: Model, upto: int | None = None) -> dict[str, np.ndarray]:
     """Per-replicate indicators over the short, medium and long horizons (CONTRACT: runs.parquet).
 
     ``upto`` cuts the trajectory (for the app's live shares); default: all recorded quarters.
@@ -181,7 +181,7 @@ def label(ind: dict[str, np.ndarray], p: dict) -> dict[str, np.ndarray]:
     }
 
 
-def classify(model: RussiaDPRKModel, upto: int | None = None) -> dict[str, np.ndarray]:
+def classify(model: Model, upto: int | None = None) -> dict[str, np.ndarray]:
     """Indicators plus the ``scenario`` label (and the kind of "neither") for every replicate."""
     ind = indicators(model, upto)
     ind.update(label(ind, model.p))

@@ -730,12 +730,3 @@ class RussiaDPRKModel(mesa.Model):
         while self.running:
             self.step()
         return self
-
-
-if __name__ == "__main__":
-    model = RussiaDPRKModel(replicates=1000, seed=1).run()
-    from sim.classifier import classify
-
-    labels = classify(model)["scenario"]
-    for s in ("S1", "S2", "neither"):
-        print(s, (labels == s).mean())

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from sim.model import RussiaDPRKModel
+if TYPE_CHECKING:  # the model, not ``sim.model``: sim's modules import one another one way
+    from mesa import Model
 
 HISTORY_START = "2000Q1"
 FORWARD_START = "2024Q4"
@@ -135,7 +135,7 @@ class World:
     state: the confrontation from its recorded 2024Q3 level, the war as it was.
     """
 
-    def __init__(self, model: RussiaDPRKModel, history: History):
+    def __init__(self, model: Model, history: History):
         self.model = model
         self.history = history
         self._set(0)

@@ -88,3 +88,35 @@ def test_result_file_names_are_spelled_only_in_the_contract() -> None:
                 ):
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
     assert not wrong, wrong
+
+
+def test_the_model_modules_import_one_another_one_way() -> None:
+    """Issue 21: no circle among the modules of ``sim`` (agents ↔ model ↔ world ↔ classifier
+    was one), counting every import — type-only ones and those inside functions too."""
+    graph: dict[str, set[str]] = {}
+    for path in sources("sim"):
+        name = path.stem
+        graph[name] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                parts = node.module.split(".")
+                if parts[0] == "sim" and len(parts) > 1:
+                    graph[name].add(parts[1])
+                elif node.module == "sim":
+                    graph[name] |= {a.name for a in node.names}
+    order: list[str] = []
+    state: dict[str, str] = {}
+
+    def visit(node: str, trail: tuple[str, ...]) -> None:
+        if state.get(node) == "done":
+            return
+        assert state.get(node) != "open", " → ".join((*trail, node))
+        state[node] = "open"
+        for other in sorted(graph.get(node, ())):
+            visit(other, (*trail, node))
+        state[node] = "done"
+        order.append(node)
+
+    for module in sorted(graph):
+        visit(module, ())
+    assert {"model", "agents", "world", "classifier"} <= set(order)
