@@ -160,6 +160,116 @@ START_STATE = (
 )
 
 
+# --- reuse of a history (issue 21) --------------------------------------------------------------
+# Parameters the history never reads: the forward world (``World.forward``), F13's event of
+# 2024Q4, Seoul's shells (none on the record) and the classifier. Runs that differ only in these
+# share their history exactly; ``tests/test_history.py`` checks it state by state.
+FORWARD_ONLY = frozenset(
+    {p.key for p in P.PARAMETERS if p.group in ("world", "classifier")}
+    | {"japan.trilateral", "sanctions.un_monitoring", "rok.shell_hazard", "dprk.troops_deployed"}
+)
+# The state the history leaves, by owner: everything a quarter reads or writes.
+HISTORY_STATE = {
+    "model": (
+        "munitions_shipped", "arms_share", "shipments_detected", "oil_delivered", "summit",
+        "summit_count", "munitions_total", "implemented", "agreed", "scope", "tourism", "labour",
+        "infrastructure", "gas_pipeline", "gas_delivered", "gas_total", "shared_interest",
+        "cooperation", "quarter_number", "_pending_since", "_pending_goal", "_pending_domains",
+    ),
+    "russia": (
+        "credibility", "_credibility_next", "defence_treaty", "energy_offer", "exposure",
+        "interest", "munitions_demand", "next_level", "posture", "_posture_target",
+        "quality_trust", "tech_tier", "_sign_next_level", "_sign_treaty", "_tech_step",
+    ),
+    "dprk": (
+        "capacity", "interest", "munitions_offer", "reserve", "stockpile", "troops_deployed",
+        "_troops_next",
+    ),
+    "china": ("base_trade", "response", "trade", "trade_share", "_response_next", "_trade_next"),
+    "usa": ("_next", "asia_attention", "enforcement_effect"),
+    "rok": ("ships_shells", "_decides"),
+    "japan": ("watch", "_watch_next"),
+    "world": (
+        "after_record", "border_open", "confrontation", "sanctions_in_force", "trilateral",
+        "un_monitoring", "visits_open", "war",
+    ),
+}  # fmt: skip
+HISTORY_CACHE_BYTES = 64 * 2**20  # per process; a history larger than half of it is not kept
+
+
+def _owner(model: RussiaDPRKModel, name: str) -> Any:
+    return model if name == "model" else getattr(model, name)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_copy(v) for v in value)
+    return value
+
+
+def _nbytes(value: Any) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict | tuple):
+        return sum(_nbytes(v) for v in (value.values() if isinstance(value, dict) else value))
+    return 0
+
+
+def _history_key(model: RussiaDPRKModel, history: History) -> tuple | None:
+    """What a history depends on: seed, replicates, the record's inputs, every parameter the
+    history reads. None (not kept) when such a parameter varies per replicate (a design)."""
+    values = []
+    for key in sorted(set(model.p) - FORWARD_ONLY):
+        value = model.p[key]
+        if isinstance(value, np.ndarray):
+            return None
+        values.append((key, value))
+    inputs = tuple((k, v.tobytes()) for k, v in sorted(history.columns.items()))
+    return (model.seed, model.replicate_ids.tobytes(), inputs, tuple(values))
+
+
+def _history_state(model: RussiaDPRKModel) -> dict[str, dict[str, Any]]:
+    return {
+        owner: {name: _copy(getattr(_owner(model, owner), name)) for name in names}
+        for owner, names in HISTORY_STATE.items()
+    }
+
+
+def _restore_history(model: RussiaDPRKModel, state: Mapping[str, Mapping[str, Any]]) -> None:
+    for owner, values in state.items():
+        target = _owner(model, owner)
+        for name, value in values.items():
+            setattr(target, name, _copy(value))
+
+
+class _HistoryCache:
+    """The last histories this process ran, up to ``HISTORY_CACHE_BYTES``, newest kept."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple, dict[str, dict[str, Any]]] = {}
+
+    def get(self, key: tuple) -> dict[str, dict[str, Any]] | None:
+        state = self.entries.pop(key, None)
+        if state is not None:
+            self.entries[key] = state  # most recently used last
+        return state
+
+    def put(self, key: tuple, state: dict[str, dict[str, Any]]) -> None:
+        size = _nbytes(state)
+        if size > HISTORY_CACHE_BYTES // 2:
+            return
+        self.entries[key] = state
+        while sum(_nbytes(s) for s in self.entries.values()) > HISTORY_CACHE_BYTES:
+            self.entries.pop(next(iter(self.entries)))
+
+
+_HISTORIES = _HistoryCache()
+
+
 # The last trajectory block handed out. Zeroed and lent again once nothing refers to it any more:
 # touching 300 MB of fresh memory per 100,000 replicates costs more than the rules (issue 13).
 _SPARE_BLOCKS: list[np.ndarray] = []
@@ -298,9 +408,17 @@ class RussiaDPRKModel(mesa.Model):
         self.rok = ROK(self)
         self.japan = Japan(self)
 
-        # The model's own past: 2000Q1–2024Q3 on the record's inputs (issue 21).
+        # The model's own past: 2000Q1–2024Q3 on the record's inputs (issue 21), reused when
+        # only forward-only inputs differ from a history this process has already run.
         self.history_series: dict[str, np.ndarray] | None = None
-        self._run_history(keep_history)
+        key = None if keep_history or measure_lag else _history_key(self, self.world.history)
+        saved = _HISTORIES.get(key) if key is not None else None
+        if saved is None:
+            self._run_history(keep_history)
+            if key is not None:
+                _HISTORIES.put(key, _history_state(self))
+        else:
+            _restore_history(self, saved)
         self.in_history = False
         self.start_levels = {d: self.cooperation[d].copy() for d in ("defence", "economic")}
         self.start_state = self.observe_start()

@@ -121,3 +121,67 @@ def test_bad_posterior_settings_are_one_line(tmp_path: Path, bad: str) -> None:
     assert done.returncode != 0
     assert done.stderr.count("\n") == 1 and "posterior" in done.stderr, done.stderr
     assert not (tmp_path / "x" / "runs.parquet").exists()
+
+
+# --- reuse of a history (issue 21: sweeps over forward-only inputs share one) ----------------
+
+FORWARD_CHANGES = {
+    "world.confrontation": 0.3,
+    "world.ceasefire_hazard": 0.0,
+    "japan.trilateral": 0.2,
+    "sanctions.un_monitoring": 1.0,
+    "rok.shell_hazard": 1.0,
+    "dprk.troops_deployed": False,
+    "classifier.short": 6,
+}
+
+
+def _state(model: RussiaDPRKModel) -> dict[str, bytes]:
+    """Every array and number of the model, its agents and its world, as bytes."""
+    out = {}
+    for owner in ("model", "russia", "dprk", "china", "usa", "rok", "japan", "world"):
+        obj = model if owner == "model" else getattr(model, owner)
+        for name, value in vars(obj).items():
+            values = value.values() if isinstance(value, dict) else [value]
+            if all(isinstance(v, np.ndarray | float | int | bool) for v in values):
+                out[f"{owner}.{name}"] = b"".join(np.asarray(v).tobytes() for v in values)
+    return out
+
+
+def test_forward_only_parameters_are_never_read_by_the_history() -> None:
+    """FORWARD_ONLY is right: extreme values of each leave the 2024Q3 state as it was."""
+    from sim import model as M
+
+    M._HISTORIES.entries.clear()
+    base = RussiaDPRKModel({}, replicates=500, seed=SEED, horizon=0)
+    for key, value in FORWARD_CHANGES.items():
+        assert key in M.FORWARD_ONLY
+        M._HISTORIES.entries.clear()
+        other = RussiaDPRKModel({key: value}, replicates=500, seed=SEED, horizon=0)
+        for name in START_STATE:
+            np.testing.assert_array_equal(base.start_state[name], other.start_state[name], key)
+    M._HISTORIES.entries.clear()
+    moved = RussiaDPRKModel({"stockpile.reserve": 3.0}, replicates=500, seed=SEED, horizon=0)
+    assert not np.array_equal(base.start_state["munitions_shipped_total"],
+                              moved.start_state["munitions_shipped_total"])  # fmt: skip
+
+
+@pytest.mark.parametrize("change", list(FORWARD_CHANGES), ids=list(FORWARD_CHANGES))
+def test_a_reused_history_gives_the_same_run_bit_for_bit(change: str) -> None:
+    from sim import model as M
+    from sim.classifier import classify
+
+    params = {"rok.shell_hazard": 0.1, change: FORWARD_CHANGES[change]}
+    M._HISTORIES.entries.clear()
+    RussiaDPRKModel({}, replicates=400, seed=SEED, horizon=20)  # leaves its history behind
+    assert len(M._HISTORIES.entries) == 1
+    reused = RussiaDPRKModel(params, replicates=400, seed=SEED, horizon=20).run()
+    assert len(M._HISTORIES.entries) == 1  # a hit: nothing new was kept
+    M._HISTORIES.entries.clear()
+    fresh = RussiaDPRKModel(params, replicates=400, seed=SEED, horizon=20).run()
+    a, b = _state(reused), _state(fresh)
+    assert a.keys() == b.keys() and [k for k in a if a[k] != b[k]] == []
+    for name in fresh.trajectory:
+        assert reused.trajectory[name].tobytes() == fresh.trajectory[name].tobytes(), name
+    for name, value in classify(fresh).items():
+        assert np.asarray(value).tobytes() == np.asarray(classify(reused)[name]).tobytes(), name

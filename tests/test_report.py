@@ -32,7 +32,7 @@ from sim import params as P
 ROOT = Path(__file__).resolve().parents[1]
 GRID = {
     "sanctions.enforcement": [0.2, 0.8],
-    "stockpile.dprk": [10.0, 40.0],
+    "stockpile.dprk": [15.0, 40.0],  # 10 would equal the reserve: nothing to ship (M15)
     "world.confrontation": [0.5, 0.9],
 }
 DESIGN_BOUNDS = {

@@ -1,8 +1,8 @@
 """The ensemble model as it was before issue 21 (forward runs only, no history), read from git.
 
 Benchmarks only: it shows what the 2000–2024 history every run now starts with costs.
-``sim/model.py``, ``sim/agents.py``, ``sim/world.py`` and ``sim/rng.py`` at commit ``BEFORE`` are
-written into a
+``sim/model.py``, ``sim/agents.py``, ``sim/world.py``, ``sim/rng.py`` and ``sim/params.py`` at
+commit ``BEFORE`` are written into a
 temporary package with their imports of each other made relative, so ``tests/test_benchmark.py``
 times the old code beside the current ``sim.model`` in the same run, on one machine under one
 load — without a second copy of the model in the tree. Where the commit is not in the clone (a
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 BEFORE = "d1075dc"  # the last commit before issue 21's one history
-FILES = ("model", "agents", "world", "rng")
+FILES = ("model", "agents", "world", "rng", "params")
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "legacy_sim"
 
@@ -38,6 +38,7 @@ def load() -> type:
         text = shown.stdout
         for other in FILES:
             text = text.replace(f"from sim.{other} import", f"from .{other} import")
+            text = text.replace(f"from sim import {other} as", f"from . import {other} as")
         (folder / f"{name}.py").write_text(text, encoding="utf-8")
     (folder / "__init__.py").write_text("", encoding="utf-8")
     sys.path.insert(0, str(folder.parent))
