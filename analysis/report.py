@@ -381,6 +381,7 @@ def headline(
     )
     paragraphs = [first]
     if isinstance(result, R.Run):
+        paragraphs.append(_which_row(result))
         paragraphs.append(
             "Nothing varies between these runs but chance, so this report cannot say which "
             "parameter moves S1 or S2 or where S1 wins; a sweep can (make demo)."
@@ -406,6 +407,23 @@ def headline(
     second = f"{movers['S1']}; {movers['S2']}. {where_s1}"
     paragraphs.append(second[0].upper() + second[1:])
     return paragraphs
+
+
+def _which_row(run: R.Run) -> str:
+    """Which of the headline's three rows this run is (issue 21), and the commands of the others."""
+    made = run.summary.get("posterior")
+    if made:
+        return (
+            "History-matched: every replicate ran the record's 2000–2024 history with the "
+            f"calibrated parameters drawn from {made['path']} (sha256 {made['sha256'][:12]}…); "
+            "the headline's other rows: the defaults (python -m experiments.run) and your "
+            f"record since 2024Q4 (python -m analysis.odds {run.path} RECORD.csv)."
+        )
+    return (
+        "Every replicate continued its own 2000–2024 history from 2024Q3 with these parameters; "
+        "the headline's other rows: history-matched (python -m experiments.run posterior=default) "
+        "and, with a record since 2024Q4, python -m analysis.odds RUN_DIR RECORD.csv."
+    )
 
 
 # --- sections -----------------------------------------------------------------------------------

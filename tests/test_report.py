@@ -531,3 +531,28 @@ def test_headline_says_where_a_planted_s1_region_is(tmp_path: Path) -> None:
     text = " ".join(report.headline(sweep))
     assert "S1 concentrates where" in text and "world.confrontation ≥" in text
     assert "sanctions.enforcement ≤" in text and "coverage" in text and "density" in text
+
+
+def test_demo_prints_the_headline_in_three_rows(tmp_path: Path) -> None:
+    """Issue 21: the demo's headline gives the defaults' cell, a history-matched run and the
+    command that conditions it on a record."""
+    from experiments import demo
+
+    rows = []
+    for job, conf in enumerate((0.3, 0.9)):
+        row = {"world.confrontation": conf, "job": job, "n": 100}
+        for s, c in {"S1": 0, "S2": 30 + 10 * job, "neither": 70 - 10 * job}.items():
+            low, high = proportion_ci(c, 100)
+            row |= {f"{s}_share": c / 100, f"{s}_ci_low": float(low), f"{s}_ci_high": float(high)}
+        rows.append(row)
+    summary = {
+        "scenarios": {
+            s: {"share": v, "ci_low": v - 0.01, "ci_high": v + 0.01}
+            for s, v in {"S1": 0.0, "S2": 0.5, "neither": 0.5}.items()
+        }
+    }
+    text = demo.headline(pd.DataFrame(rows), ["world.confrontation"], (tmp_path, summary))
+    lines = text.splitlines()
+    assert "S2 40.0% [" in lines[1]  # the cell at the default confrontation (0.9), job 1
+    assert "history-matched" in lines[2] and "S2 50.0% [49.0%, 51.0%]" in lines[2]
+    assert f"python -m analysis.odds {tmp_path} RECORD.csv" in text
