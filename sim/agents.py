@@ -103,8 +103,7 @@ class Russia(StateAgent):
         implemented slowly), M03, M04 (arms for resources), F10 and M20 (substandard munitions;
         buying much would make Russians doubt the Kremlin's own capacity). The arms trade is
         banned by the resolutions Russia voted for (F06): nothing is bought while Russia observes
-        them. Before any defence agreement only a trickle moves (the 2000 level of implemented
-        defence cooperation).
+        them. Before any defence agreement nothing moves (in 2000 none is implemented).
         """
         m = self.model
         world = m.world
