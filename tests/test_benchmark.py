@@ -35,6 +35,7 @@ import numpy as np
 import pytest
 from reference import ReferenceModel, legacy
 
+import sim.model as sim_model
 from experiments import cores
 from sim.model import RussiaDPRKModel
 
@@ -73,7 +74,10 @@ def _record(benchmark, runs: int, timed: Timed | FreshProcess | None = None, **e
 
 
 def _collect() -> None:
-    """Free the previous round's model (its agents refer back to it) before the next round."""
+    """Free the previous round's model (its agents refer back to it) before the next round, and
+    forget the histories this process ran: every round computes its own 2000–2024 history, as a
+    run of a new parameter point does (``sim.model`` reuses one only across forward-only changes)."""
+    sim_model._HISTORIES.entries.clear()
     gc.collect()
 
 
