@@ -194,7 +194,8 @@ HISTORY_STATE = {
         "un_monitoring", "visits_open", "war",
     ),
 }  # fmt: skip
-HISTORY_CACHE_BYTES = 64 * 2**20  # per process; a history larger than half of it is not kept
+HISTORY_CACHE_BYTES = 64 * 2**20  # per process
+HISTORY_MAX_BYTES = HISTORY_CACHE_BYTES // 2  # a larger history is not kept (room for two)
 
 
 def _owner(model: RussiaDPRKModel, name: str) -> Any:
@@ -260,7 +261,7 @@ class _HistoryCache:
 
     def put(self, key: tuple, state: dict[str, dict[str, Any]]) -> None:
         size = _nbytes(state)
-        if size > HISTORY_CACHE_BYTES // 2:
+        if size > HISTORY_MAX_BYTES:
             return
         self.entries[key] = state
         while sum(_nbytes(s) for s in self.entries.values()) > HISTORY_CACHE_BYTES:
