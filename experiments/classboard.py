@@ -5,15 +5,26 @@ scenario shares they got (S1, S2, neither at the quarter reached), with a name o
 the teacher's board page lists them all, plots S1/S2 against the settings and exports CSV.
 
 - One class, one folder: ``python -m experiments.teach --class-dir DIR`` keeps the board in
-  ``DIR/board.sqlite``; a restart with the same folder keeps every submission, another folder is
-  another class with its own board (and its own teacher code), so two classes never share one.
-- The teacher code (``secrets``, 8 characters) is made when the folder is first used, kept in the
-  database and printed at every start. Reading the board (``submissions``, ``to_csv``) needs it;
-  :class:`BoardError` otherwise. Students can only *add* a submission: nothing here lets a
-  student session read, change or delete another's.
+  ``DIR/board.sqlite`` (file mode 0600: readable by its owner only); a restart with the same
+  folder keeps every submission, another folder is another class with its own board (and its
+  own teacher code), so two classes never share one.
+- The teacher code (``secrets``, 8 characters) is made when the folder is first used and
+  printed then (:attr:`Board.fresh_code`); the database keeps only a salted scrypt hash of it
+  (:func:`hash_code`), never the code itself. A board of an older version that kept the code in
+  plain text is migrated when opened (hashed, the plain text securely deleted). A forgotten
+  code cannot be recovered: :meth:`Board.new_teacher_code` makes a new one.
+- Reading the board (``submissions``, ``to_csv``) needs the code; :class:`BoardError`
+  otherwise. The board page tries codes through :meth:`Board.try_code`, which counts wrong
+  codes in the database per client address: after ``MAX_TRIES`` wrong codes within
+  ``LOCK_SECONDS`` that client is locked out for ``LOCK_SECONDS`` (:class:`BoardLocked`),
+  whatever page loads, reloads or restarts happen meanwhile.
+- Students can only *add* a submission: nothing here lets a student session read, change or
+  delete another's. At most ``MAX_SUBMISSIONS`` per class, counted and inserted in one
+  ``BEGIN IMMEDIATE`` transaction, so concurrent writers cannot overshoot the cap.
 - Student input is validated like any parameter input: every setting through ``sim.params``
   (``Param.resolve`` and the cross-parameter checks), the name and group by length and
-  characters, the shares as probabilities; a bad value raises ``BoardError`` naming it.
+  characters, the shares as probabilities; a bad value raises ``BoardError`` naming it. The CSV
+  export turns text a spreadsheet would read as a formula into plain text (:func:`_csv_safe`).
 
 No Solara here: ``experiments.teach`` opens the board (and prints the code) before the server
 starts; the board page is ``experiments.app.board``.
@@ -22,12 +33,18 @@ starts; the board page is ``experiments.app.board``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import hmac
 import io
 import json
+import os
 import secrets
 import sqlite3
+import threading
+import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,8 +53,13 @@ from sim import params as P
 from sim.classifier import SCENARIOS
 
 DB_NAME = "board.sqlite"
+DB_MODE = 0o600  # the board holds students' names: its owner only
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud in class
 CODE_LENGTH = 8
+MAX_CODE_INPUT = 64  # longer input is wrong without hashing it
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # ~16 MiB and some 50 ms per check
+MAX_TRIES = 5  # wrong teacher codes per client within LOCK_SECONDS ...
+LOCK_SECONDS = 600  # ... lock that client out for this long
 MAX_NAME = 40
 MAX_GROUP = 20
 MAX_SUBMISSIONS = 5000  # per class: a runaway script cannot fill the disk
@@ -74,11 +96,30 @@ CREATE TABLE IF NOT EXISTS submissions (
     neither REAL NOT NULL,
     settings TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS code_failures (client TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS code_failures_by_client ON code_failures (client, at);
 """
+
+
+def _now() -> float:
+    """Wall-clock seconds (a lockout outlasts a restart); tests replace it."""
+    return time.time()
 
 
 class BoardError(ValueError):
     """A refused board operation: one line naming what was wrong and what is allowed."""
+
+
+class BoardLocked(BoardError):
+    """Too many wrong teacher codes from one client: no more tries for ``seconds``."""
+
+    def __init__(self, seconds: float):
+        self.seconds = max(0.0, seconds)
+        minutes = max(1, -int(-self.seconds // 60))
+        super().__init__(
+            f"{MAX_TRIES} wrong teacher codes: the board is locked for this client for "
+            f"{minutes} more minute(s)"
+        )
 
 
 def clean_text(value: Any, what: str, limit: int, required: bool) -> str:
@@ -151,55 +192,211 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def _normal_code(code: Any) -> bytes | None:
+    """The code as typed, trimmed and upper-cased (read aloud, typed in any case)."""
+    if not isinstance(code, str) or len(code) > MAX_CODE_INPUT:
+        return None
+    return code.strip().upper().encode()
+
+
+def hash_code(code: str, salt: bytes | None = None) -> str:
+    """``scrypt$N$r$p$SALT$HASH`` of a teacher code, with a random 16-byte salt."""
+    salt = secrets.token_bytes(16) if salt is None else salt
+    given = _normal_code(code)
+    if given is None:
+        raise BoardError(f"a teacher code is text of at most {MAX_CODE_INPUT} characters")
+    digest = hashlib.scrypt(given, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_code(code: Any, stored: str) -> bool:
+    """Whether ``code`` matches the stored hash (constant-time comparison of the digests)."""
+    given = _normal_code(code)
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        expected = bytes.fromhex(digest)
+        salt_bytes = bytes.fromhex(salt)
+        n_, r_, p_ = int(n), int(r), int(p)
+    except (AttributeError, ValueError):
+        return False
+    if given is None:
+        return False
+    derived = hashlib.scrypt(
+        given, salt=salt_bytes, n=n_, r=r_, p=p_, dklen=len(expected), maxmem=2**26
+    )
+    return hmac.compare_digest(derived, expected)
+
+
 class Board:
     """The class board of one class folder."""
 
     def __init__(self, class_dir: str | Path):
         self.class_dir = Path(class_dir)
         self.path = self.class_dir / DB_NAME
+        self.fresh_code: str | None = None  # the code, if this open made it (print it once)
+        self.migrated = False  # whether this open hashed a plain-text code of an older board
+        self._verified: dict[str, str] = {}  # stored hash -> keyed digest of a code it accepted
+        self._key = secrets.token_bytes(16)
+        self._lock = threading.Lock()
         try:
-            self.class_dir.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
+            self.class_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._restrict()
+            with self._db() as db:
                 db.executescript(SCHEMA)
-                db.execute("INSERT OR IGNORE INTO meta VALUES ('teacher_code', ?)", (new_code(),))
+            with self._write() as db:
+                rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                plain = rows.get("teacher_code")
+                if plain is not None:  # an older board: hash its code, keep the code
+                    if "teacher_code_hash" not in rows:
+                        self._store_hash(db, hash_code(plain))
+                    db.execute("DELETE FROM meta WHERE key='teacher_code'")
+                    self.migrated = True
+                elif "teacher_code_hash" not in rows:
+                    self.fresh_code = new_code()
+                    self._store_hash(db, hash_code(self.fresh_code))
                 db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('created', ?)",
                     (datetime.now(UTC).isoformat(timespec="seconds"),),
                 )
+            if self.migrated:
+                self._scrub()
         except (OSError, sqlite3.Error) as error:
             raise BoardError(
                 f"--class-dir={class_dir}: cannot keep a board there ({error})"
             ) from None
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")  # a submission survives a crash once stored
-        return db
+    # -- the database --------------------------------------------------------------------------
+    def _restrict(self) -> None:
+        """Create the database file 0600, and make an existing one (and its WAL) 0600."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, DB_MODE)
+        os.close(fd)
+        for path in (self.path, *(Path(f"{self.path}{s}") for s in ("-wal", "-shm"))):
+            if path.exists() and (path.stat().st_mode & 0o777) != DB_MODE:
+                os.chmod(path, DB_MODE)
 
-    @property
-    def teacher_code(self) -> str:
-        with self._connect() as db:
-            return db.execute("SELECT value FROM meta WHERE key='teacher_code'").fetchone()[0]
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # a submission survives a crash once stored
+            db.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left over
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (``BEGIN IMMEDIATE``): reads inside it see
+        what no other writer can change before it commits."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _scrub(self) -> None:
+        """Leave no copy of deleted text in the file or its write-ahead log."""
+        with self._db() as db:
+            db.execute("VACUUM")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @staticmethod
+    def _store_hash(db: sqlite3.Connection, stored: str) -> None:
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('teacher_code_hash', ?)", (stored,))
+
+    # -- the teacher code ----------------------------------------------------------------------
+    def new_teacher_code(self) -> str:
+        """Replace the teacher code by a fresh one (a forgotten code cannot be recovered)."""
+        code = new_code()
+        with self._write() as db:
+            self._store_hash(db, hash_code(code))
+            db.execute("DELETE FROM code_failures")
+        self.fresh_code = code
+        return code
+
+    def _stored_hash(self) -> str:
+        with self._db() as db:
+            row = db.execute("SELECT value FROM meta WHERE key='teacher_code_hash'").fetchone()
+        if row is None:
+            raise BoardError(f"{self.path}: the board has no teacher code")
+        return row[0]
 
     def check_code(self, code: Any) -> bool:
-        """Whether ``code`` is this class's teacher code (constant-time comparison)."""
-        if not isinstance(code, str):
+        """Whether ``code`` is this class's teacher code (scrypt, constant-time comparison).
+
+        Counts nothing: the board page tries codes through :meth:`try_code`.
+        """
+        given = _normal_code(code)
+        if given is None:
             return False
-        given = code.strip().upper().encode()
-        return hmac.compare_digest(given, self.teacher_code.encode())
+        stored = self._stored_hash()
+        keyed = hmac.new(self._key, given, "sha256").hexdigest()
+        with self._lock:
+            if hmac.compare_digest(self._verified.get(stored, ""), keyed):
+                return True  # accepted before: the page re-reads every few seconds
+        if not verify_code(code, stored):
+            return False
+        with self._lock:
+            self._verified = {stored: keyed}
+        return True
+
+    def _lock_wait(self, db: sqlite3.Connection, client: str, now: float) -> float:
+        rows = db.execute(
+            "SELECT at FROM code_failures WHERE client=? AND at > ? ORDER BY at DESC",
+            (client, now - LOCK_SECONDS),
+        ).fetchall()
+        if len(rows) < MAX_TRIES:
+            return 0.0
+        return max(0.0, rows[0][0] + LOCK_SECONDS - now)
+
+    def lock_wait(self, client: str) -> float:
+        """Seconds until ``client`` may try a teacher code again (0: it may now)."""
+        with self._db() as db:
+            return self._lock_wait(db, str(client), _now())
+
+    def try_code(self, code: Any, client: str) -> bool:
+        """Check a code typed by ``client`` (an address), counting wrong ones in the database.
+
+        Raises :class:`BoardLocked` once ``client`` gave ``MAX_TRIES`` wrong codes within
+        ``LOCK_SECONDS``, until ``LOCK_SECONDS`` after the last of them. A try counts as wrong
+        until the code is proven right, so parallel tries cannot exceed the limit; a right code
+        clears the client's count.
+        """
+        client, now = str(client), _now()
+        with self._write() as db:
+            db.execute("DELETE FROM code_failures WHERE at <= ?", (now - LOCK_SECONDS,))
+            wait = self._lock_wait(db, client, now)
+            if wait > 0:
+                raise BoardLocked(wait)
+            db.execute("INSERT INTO code_failures VALUES (?, ?)", (client, now))
+        if not self.check_code(code):
+            return False
+        with self._write() as db:
+            db.execute("DELETE FROM code_failures WHERE client=?", (client,))
+        return True
 
     def _require(self, code: Any) -> None:
         if not self.check_code(code):
             raise BoardError("the board needs the teacher code printed when the app started")
 
+    # -- submissions ---------------------------------------------------------------------------
     def submit(self, name: Any, group: Any, settings: Any, result: Any) -> int:
-        """Store one submission (validated); returns its number. Students can only add."""
+        """Store one submission (validated); returns its number. Students can only add.
+
+        The count against ``MAX_SUBMISSIONS`` and the insert are one ``BEGIN IMMEDIATE``
+        transaction: concurrent submissions at the cap end exactly at the cap.
+        """
         row_name = clean_text(name, "name", MAX_NAME, required=True)
         row_group = clean_text(group, "group", MAX_GROUP, required=False)
         row_settings = clean_settings(settings)
         row = clean_result(result)
-        with self._connect() as db:
+        with self._write() as db:
             (count,) = db.execute("SELECT COUNT(*) FROM submissions").fetchone()
             if count >= MAX_SUBMISSIONS:
                 raise BoardError(f"the board is full ({MAX_SUBMISSIONS} submissions)")
@@ -224,10 +421,15 @@ class Board:
             )
             return int(cursor.lastrowid)
 
+    def count(self) -> int:
+        """How many submissions the board holds (no names: needs no code)."""
+        with self._db() as db:
+            return int(db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0])
+
     def submissions(self, code: Any) -> list[dict[str, Any]]:
         """Every submission, oldest first; needs the teacher code."""
         self._require(code)
-        with self._connect() as db:
+        with self._db() as db:
             db.row_factory = sqlite3.Row
             rows = db.execute("SELECT * FROM submissions ORDER BY id").fetchall()
         out = []
@@ -249,8 +451,17 @@ class Board:
         return buffer.getvalue()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_safe(value: Any) -> Any:
-    """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """Text that a spreadsheet would read as a formula gets a leading apostrophe.
+
+    Also when it starts with a full-width sign (＝, ＋, －, ＠: the same under NFKC), which some
+    spreadsheets read as the ASCII one.
+    """
+    if isinstance(value, str) and value:
+        first = unicodedata.normalize("NFKC", value[0])[:1]
+        if value[0] in FORMULA_START or first in FORMULA_START:
+            return "'" + value
     return value

@@ -6,7 +6,15 @@ address, and says at start which address it listens on. The app has no authentic
 non-loopback ``--host`` (a classroom network) is refused unless ``--i-know-this-is-public`` is
 given too, and then a warning goes to stderr (issue 10). ``--class-dir DIR`` turns on the class
 board (``experiments.classboard``: SQLite in DIR, kept across restarts) and prints the teacher
-code that opens ``/board``.
+code that opens ``/board`` when the folder is first used (the board keeps only a hash of it, so
+later starts cannot print it; ``--new-teacher-code`` replaces a forgotten one).
+
+Every HTTP request and websocket goes through :class:`OriginGuard` (a middleware added to
+Solara's Starlette app before the server starts): a request whose ``Host`` is a name this
+machine does not answer to (DNS rebinding) or whose ``Origin`` is another site is refused with
+403, so a page of another site cannot open the app's websocket and submit, or read the board,
+in a student's or the teacher's browser. The guard also forbids framing by other sites and
+passes the client's address to the app (``CLIENT_HEADER``) for the board's lockout.
 
 The free-port check binds with ``SO_REUSEADDR``, as the server (uvicorn) itself does, so a
 restart right after a session with a browser attached is not refused because of the previous
@@ -28,6 +36,7 @@ import socket
 import sys
 
 from contract.cli import OneLineParser
+from contract.cli import run as run_command
 from experiments.i18n import LANGUAGES
 
 DEFAULT_HOST = "127.0.0.1"
@@ -56,6 +65,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="folder of this class's board (SQLite; created if missing, kept across restarts); "
         "without it the class board is off",
+    )
+    parser.add_argument(
+        "--new-teacher-code",
+        action="store_true",
+        help="with --class-dir: replace the class's teacher code by a new one and print it "
+        "(the board keeps only a hash of the code, so a forgotten code cannot be shown again)",
     )
     parser.add_argument(
         "--i-know-this-is-public",
@@ -119,6 +134,161 @@ def describe(host: str, port: int) -> str:
     return f"Teaching app listening on {url} ({who}); stop it with Ctrl+C"
 
 
+def board_message(board, url: str, renew: bool) -> str:
+    """The start-up line of the class board: where it is and its teacher code, if known."""
+    if renew:
+        board.new_teacher_code()
+    where = f"Class board: {url}board (class folder {board.class_dir})"
+    if board.fresh_code:
+        return f"{where}; teacher code: {board.fresh_code} (write it down: it is shown only now)"
+    note = " (now kept hashed)" if board.migrated else ""
+    return (
+        f"{where}; teacher code: unchanged{note}, as printed when this class folder was first "
+        "used (--new-teacher-code makes a new one)"
+    )
+
+
+# -- the origin guard -------------------------------------------------------------------------
+CLIENT_HEADER = b"x-rudprk-client"  # set by the guard only: the client's address
+GUARD_ENV = "RUDPRK_TEACH_GUARD"  # "1" when the guard runs (the app then trusts CLIENT_HEADER)
+FRAME_HEADERS = (
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", b"frame-ancestors 'self'"),
+)
+
+
+def host_names() -> set[str]:
+    """Names (besides IP addresses and localhost) this machine answers to: its host name, and
+    that name in ``.local`` (mDNS). No DNS lookup: nothing leaves the machine."""
+    name = socket.gethostname().lower().rstrip(".")
+    return {name, f"{name}.local"} if name else set()
+
+
+def allowed_host(host: str, extra: set[str]) -> bool:
+    """Whether a ``Host`` name is this machine (an IP address, localhost, its own names).
+
+    A name that resolves here only by another site's DNS (rebinding) is not.
+    """
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    return host == "localhost" or host in extra
+
+
+def split_host(value: str) -> tuple[str, str] | None:
+    """``host[:port]`` of a Host header as (host, port); None if malformed."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(f"//{value}")
+        return (parts.hostname or "", str(parts.port or ""))
+    except ValueError:
+        return None
+
+
+def origin_problem(scheme: str, host: str | None, origin: str | None, extra: set[str]) -> str:
+    """Why a request with these ``Host`` and ``Origin`` headers is refused ("" if it is not).
+
+    ``scheme`` is the request's (http or https; ws and wss count as those). The Host must be
+    this machine; an Origin, if present (browsers always send one on websockets and on
+    cross-site requests), must be the same scheme, host and port as the request.
+    """
+    from urllib.parse import urlsplit
+
+    if host is None:
+        return "no Host header"
+    here = split_host(host)
+    if here is None or not allowed_host(here[0], extra):
+        return f"Host {host!r} is not this machine"
+    if origin is None:
+        return ""
+    try:
+        parts = urlsplit(origin)
+        origin_port = parts.port
+    except ValueError:
+        return f"malformed Origin {origin!r}"
+    default = {"http": 80, "https": 443}
+    scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+    if parts.scheme != scheme or parts.path not in ("", "/") or parts.query:
+        return f"Origin {origin!r} is another site"
+    same_port = (origin_port or default.get(parts.scheme)) == (
+        int(here[1]) if here[1] else default.get(scheme)
+    )
+    if (parts.hostname or "") != here[0] or not same_port:
+        return f"Origin {origin!r} is another site"
+    return ""
+
+
+class OriginGuard:
+    """ASGI middleware: refuse foreign Hosts and Origins (403), forbid framing by other sites,
+    and tell the app the client's address in ``CLIENT_HEADER`` (never the client's own)."""
+
+    def __init__(self, app, extra_hosts: set[str] | None = None):
+        self.app = app
+        self.extra = host_names() if extra_hosts is None else set(extra_hosts)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != CLIENT_HEADER]
+        found = {k.lower(): v.decode("latin-1") for k, v in headers}
+        problem = origin_problem(
+            scope.get("scheme", "http"), found.get(b"host"), found.get(b"origin"), self.extra
+        )
+        if problem:
+            print(f"refused {scope['type']} {scope.get('path', '')}: {problem}", file=sys.stderr)
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})  # HTTP 403, not accepted
+                return
+            body = f"403 refused: {problem}\n".encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 403,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        client = scope.get("client") or ("unknown", 0)
+        headers.append((CLIENT_HEADER, str(client[0]).encode("latin-1", "replace")))
+        scope = {**scope, "headers": headers}
+
+        async def send_framed(message):
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in FRAME_HEADERS if k not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_framed if scope["type"] == "http" else send)
+
+
+def install_origin_guard(host: str) -> None:
+    """Put :class:`OriginGuard` in front of Solara's Starlette app (before it starts)."""
+    os.environ["SOLARA_APP"] = APP  # Solara's server module loads the app named here
+    import solara.server.starlette as solara_server
+
+    extra = host_names()
+    if not is_loopback(host) and host not in ("0.0.0.0", "::"):
+        extra.add(host.lower())
+    solara_server.app.add_middleware(OriginGuard, extra_hosts=extra)
+    os.environ[GUARD_ENV] = "1"
+    # no proxy in front of a classroom app: uvicorn trusts nobody's X-Forwarded-For, so the
+    # client address the guard passes on (the board's lockout key) is the connection's own
+    os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     problem = check(args)
@@ -135,11 +305,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
         os.environ["RUDPRK_TEACH_CLASS_DIR"] = str(board.class_dir.resolve())
-        board_line = (
-            f"Class board: {base_url(args.host, args.port)}board (class folder "
-            f"{board.class_dir}); teacher code: {board.teacher_code}"
-        )
+        board_line = board_message(board, base_url(args.host, args.port), args.new_teacher_code)
     else:
+        if args.new_teacher_code:
+            print("error: --new-teacher-code needs --class-dir", file=sys.stderr)
+            return 1
         os.environ.pop("RUDPRK_TEACH_CLASS_DIR", None)
     from experiments.solara_env import SOLARA_RUN_FLAGS, apply_offline_environment
 
@@ -153,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         print(board_line, flush=True)
     from solara.__main__ import cli  # after the environment: Solara reads it on import
 
+    install_origin_guard(args.host)
+
     solara_args = ["run", APP, "--host", args.host, "--port", str(args.port), "--no-open"]
     try:
         cli([*solara_args, *SOLARA_RUN_FLAGS], prog_name="solara", standalone_mode=False)
@@ -162,4 +334,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_command(main)  # bad options one line; Ctrl+C before the server starts one line too

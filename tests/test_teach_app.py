@@ -119,11 +119,11 @@ RESULT |= {"horizon": 40, "replicates": 1000, "seed": 20241001}
 
 def test_board_keeps_submissions_across_restarts_and_exports_csv(tmp_path):
     board = Board(tmp_path / "class-a")
-    code = board.teacher_code
+    code = board.fresh_code
     board.submit("Bat", "3", {"rok.shell_hazard": 1.0}, RESULT)
     board.submit("Saraa", "", {}, {**RESULT, "S1": 0.1, "neither": 0.4})
     again = Board(tmp_path / "class-a")  # a restart opens the same folder
-    assert again.teacher_code == code
+    assert again.fresh_code is None and again.check_code(code)  # the same code, not shown again
     rows = again.submissions(code)
     assert [r["name"] for r in rows] == ["Bat", "Saraa"]
     assert rows[0]["settings"] == {"rok.shell_hazard": 1.0} and rows[0]["S1"] == 0.25
@@ -135,10 +135,10 @@ def test_board_keeps_submissions_across_restarts_and_exports_csv(tmp_path):
 def test_two_classes_never_share_a_board(tmp_path):
     a, b = Board(tmp_path / "a"), Board(tmp_path / "b")
     a.submit("Bat", "1", {}, RESULT)
-    assert a.teacher_code != b.teacher_code
-    assert b.submissions(b.teacher_code) == []
+    assert a.fresh_code != b.fresh_code
+    assert b.submissions(b.fresh_code) == []
     with pytest.raises(BoardError, match="teacher code"):
-        b.submissions(a.teacher_code)
+        b.submissions(a.fresh_code)
 
 
 @pytest.mark.parametrize("code", [None, "", "WRONG123", 12345678])
@@ -149,7 +149,7 @@ def test_reading_the_board_needs_the_teacher_code(tmp_path, code):
         board.submissions(code)
     with pytest.raises(BoardError, match="teacher code"):
         board.to_csv(code)
-    assert board.check_code(board.teacher_code.lower())  # read aloud, typed in any case
+    assert board.check_code(board.fresh_code.lower())  # read aloud, typed in any case
 
 
 @pytest.mark.parametrize(
@@ -173,13 +173,13 @@ def test_student_input_is_validated(tmp_path, name, group, settings, result, mat
     board = Board(tmp_path / "d")
     with pytest.raises(BoardError, match=match):
         board.submit(name, group, settings, result)
-    assert board.submissions(board.teacher_code) == []
+    assert board.submissions(board.fresh_code) == []
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(tmp_path):
     board = Board(tmp_path / "e")
     board.submit("=HYPERLINK(1)", "+1", {}, RESULT)
-    row = next(csv.DictReader(io.StringIO(board.to_csv(board.teacher_code))))
+    row = next(csv.DictReader(io.StringIO(board.to_csv(board.fresh_code))))
     assert row["name"] == "'=HYPERLINK(1)" and row["group"] == "'+1"
 
 

@@ -15,8 +15,12 @@ leaves 127.0.0.1). What issue 11 checks:
    settings. No wall-clock assertion (the figures go to the summary and docs/TEACHING.md).
 3. The class board: two sessions submit; the board refuses without the teacher code, lists both
    with it, exports both as CSV; after a restart on the same port with a browser still attached
-   (no "Address already in use"), the board still holds both.
-4. A public address needs ``--i-know-this-is-public`` and then warns on stderr.
+   (no "Address already in use"), the board still holds both and keeps its code (not printed
+   again: the board keeps only its hash); five wrong codes lock the board page of this
+   computer, and a reload shows the lock, not the code field (issue 23).
+4. A page of another site (another origin) can neither open the app's websocket nor frame it
+   (issue 23).
+5. A public address needs ``--i-know-this-is-public`` and then warns on stderr.
 
 Screenshots go to ``$TEACH_SCREENSHOTS`` if set, else the test's temporary directory.
 """
@@ -34,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from experiments.classboard import MAX_TRIES
 from experiments.i18n import t
 from experiments.solara_env import offline_environment
 
@@ -373,8 +378,10 @@ def test_class_board_survives_a_restart_and_needs_the_teacher_code(
                 page.locator(".teach-name input").fill(name)
                 page.locator(".teach-group input").fill(group)
                 click(page, ".teach-submit-button")
-                page.locator(".teach-mine").wait_for()
-                assert page.locator(".teach-mine").count() == 1  # only its own submission
+                # only its own submission (a retrying check: the card re-renders as it refreshes)
+                from playwright.sync_api import expect
+
+                expect(page.locator(".teach-mine")).to_have_count(1)
             for student in students:
                 student.close()
 
@@ -403,7 +410,8 @@ def test_class_board_survives_a_restart_and_needs_the_teacher_code(
         # stopped with the board page still attached; restart on the same port at once
         with start_server(cmd, server_port, env, timeout=120, cwd=REPO) as server:
             assert "Address already in use" not in server.log()
-            assert f"teacher code: {code}" in server.log()  # the class keeps its code
+            # the class keeps its code; kept hashed, it is not printed again
+            assert "teacher code: unchanged" in server.log() and code not in server.log()
             board = context.new_page()
             board.set_default_timeout(60_000)
             board.goto(server.url + "board")
@@ -411,9 +419,86 @@ def test_class_board_survives_a_restart_and_needs_the_teacher_code(
             click(board, ".board-open")
             board.locator(".board-row").nth(1).wait_for()
             assert board.locator(".board-row").count() == 2
+
+            # five wrong codes lock this computer out; a reload does not lift the lock
+            locked = context.new_page()
+            locked.set_default_timeout(60_000)
+            locked.goto(server.url + "board")
+            field = locked.locator(".board-code input")
+            for _ in range(MAX_TRIES):
+                field.fill("WRONG999")
+                click(locked, ".board-open")
+                locked.wait_for_function(
+                    "() => { const e = document.querySelector('.board-code input');"
+                    " return !e || e.value === ''; }"
+                )
+            locked.locator(".board-locked").wait_for()
+            assert "minute" in locked.locator(".board-locked").inner_text()
+            locked.reload()
+            locked.locator(".board-locked").wait_for()
+            assert locked.locator(".board-code input").count() == 0
+            assert "Saraa" not in locked.locator("body").inner_text()
     finally:
         context.close()
     assert request_log.non_local() == []
+
+
+# Open the app's kernel websocket from the page this runs in: "open" or "refused".
+WEBSOCKET_JS = """
+(url) => new Promise(resolve => {
+  const socket = new WebSocket(url);
+  socket.onopen = () => { socket.close(); resolve('open'); };
+  socket.onerror = () => resolve('refused');
+  setTimeout(() => resolve('timeout'), 15000);
+})
+"""
+
+
+@pytest.mark.browser
+def test_a_page_of_another_site_cannot_connect_to_or_frame_the_app(
+    _chromium, start_server, server_port, tmp_path
+):
+    """Issue 23: a foreign page (here another port, so another origin) cannot open the app's
+    websocket, through which every submission goes, nor show the app in a frame to click on."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    app = f"http://127.0.0.1:{server_port}/"
+    socket_url = f"ws://127.0.0.1:{server_port}/jupyter/api/kernels/k1/channels?session_id=p1"
+
+    class Foreign(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            body = f"<html><body><iframe src='{app}' width=800 height=600></iframe></body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args):
+            pass
+
+    foreign = ThreadingHTTPServer(("127.0.0.1", 0), Foreign)
+    threading.Thread(target=foreign.serve_forever, daemon=True).start()
+    cmd = [sys.executable, "-m", "experiments.teach", "--port", str(server_port)]
+    cmd += ["--class-dir", str(tmp_path / "class")]
+    context = _chromium.new_context()
+    try:
+        with start_server(cmd, server_port, teach_env(tmp_path), timeout=120, cwd=REPO) as server:
+            own = context.new_page()
+            own.goto(app)
+            assert own.evaluate(WEBSOCKET_JS, socket_url) == "open"  # the app's own page
+            page = context.new_page()
+            page.goto(f"http://localhost:{foreign.server_address[1]}/")
+            assert page.evaluate(WEBSOCKET_JS, socket_url) == "refused"
+            page.wait_for_timeout(3000)
+            frame = page.frames[1]
+            # frame-ancestors 'self': Chromium shows its error page instead of the app
+            assert frame.url.startswith("chrome-error://"), frame.url
+            assert frame.locator(".teach-step-button").count() == 0
+            assert "refused websocket" in server.log()
+    finally:
+        context.close()
+        foreign.shutdown()
 
 
 @pytest.mark.browser
