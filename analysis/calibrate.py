@@ -40,9 +40,9 @@ the defaults) and ``posterior.png``. ``--install-default`` also writes the shipp
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
+import json
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -58,7 +58,10 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from analysis.stats import proportion_ci
-from contract.io import atomic_write, model_version, versions, write_json
+from contract.cli import OneLineParser
+from contract.cli import run as run_command
+from contract.io import atomic_write, model_version, versions
+from contract.safe import output_dir_problem, write_files
 from sim import params as P
 from sim.classifier import SCENARIOS, classify
 from sim.model import RussiaDPRKModel
@@ -515,21 +518,29 @@ def run(
         ),
         on="pattern",
     )
-    ppc_text = ppc_table.to_csv(index=False)
-    atomic_write(
-        out / "posterior_predictive.csv", lambda tmp: tmp.write_text(ppc_text, encoding="utf-8")
-    )
     frame = pd.DataFrame(post.last.theta, columns=list(post.parameters))
     frame["weight"] = post.last.weights
     frame["distance"] = post.last.distances
-    text = frame.to_csv(index=False)
-    atomic_write(out / "posterior.csv", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     buf = io.BytesIO()
     posterior_figure(post).savefig(buf, format="png", dpi=90)
-    png = buf.getvalue()
-    atomic_write(out / "posterior.png", lambda tmp: tmp.write_bytes(png))
-    write_json(out / "calibration.json", payload)
+    write_files(  # all four or none; calibration.json last
+        out,
+        {
+            "posterior_predictive.csv": ppc_table.to_csv(index=False),
+            "posterior.csv": frame.to_csv(index=False),
+            "posterior.png": buf.getvalue(),
+            "calibration.json": json.dumps(payload, indent=2, default=_jsonable) + "\n",
+        },
+    )
     return payload
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
 
 def format_payload(payload: Mapping[str, Any]) -> str:
@@ -569,8 +580,37 @@ def format_payload(payload: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: Bounds of the numeric options: a generation's replay holds ``particles × 10`` replicates,
+#: the checks ``ppc-ensembles × ppc-replicates`` draws and the forward run one model of
+#: ``forward-replicates`` (their memory and time grow with these).
+OPTION_RANGES: dict[str, tuple[int, int]] = {
+    "particles": (10, 100_000),
+    "generations": (1, 100),
+    "seed": (0, 2**62),  # seeds of later generations and checks are offsets from it
+    "ppc_ensembles": (1, 1_000),
+    "ppc_replicates": (1, 100_000),
+    "forward_replicates": (1, 1_000_000),
+}
+
+
+def check_options(args: Any) -> None:
+    """Every numeric option in range and ``--out`` writable, before any simulation."""
+    if args.out is None:
+        raise CalibrationError("--out DIR is required (where the posterior is written)")
+    for name, (low, high) in OPTION_RANGES.items():
+        value, option = getattr(args, name), "--" + name.replace("_", "-")
+        if not low <= value <= high:
+            bound = f"at least {low}" if value < low else f"at most {high:,}"
+            raise CalibrationError(
+                f"{option} must be {bound} (got {value}; allowed {low:,} to {high:,})"
+            )
+    problem = output_dir_problem(args.out)
+    if problem:
+        raise CalibrationError(f"--out={args.out}: {problem}; choose a folder you can write to")
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m analysis.calibrate",
         description="ABC-SMC calibration of chosen parameters to the 2000–2024 replay record.",
     )
@@ -601,14 +641,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     try:
-        if args.out is None:
-            raise CalibrationError("--out DIR is required (where the posterior is written)")
-        for name in ("generations", "ppc_ensembles", "ppc_replicates", "forward_replicates"):
-            if getattr(args, name) < 1:
-                raise CalibrationError(f"--{name.replace('_', '-')} must be at least 1")
+        check_options(args)
+        keys = check_parameters([k.strip() for k in args.parameters.split(",") if k.strip()])
         payload = run(
             args.out,
-            keys=[k.strip() for k in args.parameters.split(",") if k.strip()],
+            keys=keys,
             particles=args.particles,
             generations=args.generations,
             seed=args.seed,
@@ -631,4 +668,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)  # every expected error one line, Ctrl+C and SIGTERM too

@@ -638,20 +638,39 @@ def _differing_table(cmp: Comparison) -> pd.DataFrame:
     )
 
 
+def _md_text(text: str) -> str:
+    """Text for compare.md: HTML in it (a folder named ``<img onerror=…>``) shown, not run."""
+    return html.escape(str(text), quote=False)
+
+
+def _md_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names are :func:`_md_text`."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(lambda v: _md_text(v) if isinstance(v, str) else v)
+    return out.rename(columns=lambda c: _md_text(c) if isinstance(c, str) else c)
+
+
 def to_markdown(cmp: Comparison) -> str:
-    """compare.md: summary, warnings, overall table, per-cell table, one-sided cells."""
+    """compare.md: summary, warnings, overall table, per-cell table, one-sided cells.
+
+    Markdown viewers render HTML, so every text that comes from the inputs (folder names,
+    parameter values, warnings) is HTML-escaped.
+    """
     parts = ["# Comparison of two experiments", ""]
-    parts += [f"- {line}" for line in _summary_lines(cmp)]
-    parts += ["", cmp.method_note, ""]
+    parts += [f"- {_md_text(line)}" for line in _summary_lines(cmp)]
+    parts += ["", _md_text(cmp.method_note), ""]
     if cmp.warnings:
-        parts += ["## Warnings", ""] + [f"- **warning:** {w}" for w in cmp.warnings] + [""]
+        parts += ["## Warnings", ""] + [f"- **warning:** {_md_text(w)}" for w in cmp.warnings]
+        parts += [""]
     parts += ["## Fixed parameters that differ (what the comparison is about)", ""]
-    parts += [markdown_table(_differing_table(cmp))]
+    parts += [markdown_table(_md_frame(_differing_table(cmp)))]
     parts += ["## Overall (counts pooled over the matched cells)", ""]
-    parts += [markdown_table(_display(cmp.overall))]
-    parts += ["## Per cell", "", markdown_table(_display(cmp.per_cell))]
-    parts += ["## Cells only in A", "", markdown_table(cmp.only_a)]
-    parts += ["## Cells only in B", "", markdown_table(cmp.only_b)]
+    parts += [markdown_table(_md_frame(_display(cmp.overall)))]
+    parts += ["## Per cell", "", markdown_table(_md_frame(_display(cmp.per_cell)))]
+    parts += ["## Cells only in A", "", markdown_table(_md_frame(cmp.only_a))]
+    parts += ["## Cells only in B", "", markdown_table(_md_frame(cmp.only_b))]
     return "\n".join(parts)
 
 
@@ -697,13 +716,12 @@ def terminal_table(cmp: Comparison) -> str:
 
 
 def write_outputs(cmp: Comparison, outdir: Path) -> tuple[Path, Path]:
-    """Write compare.md and compare.html atomically into ``outdir``."""
-    from contract.io import atomic_write
+    """Write compare.md and compare.html into ``outdir``, both or neither."""
+    from contract.safe import write_files
 
-    md, page = to_markdown(cmp), to_html(cmp)
-    md_path, html_path = outdir / "compare.md", outdir / "compare.html"
-    atomic_write(md_path, lambda tmp: tmp.write_text(md, encoding="utf-8"))
-    atomic_write(html_path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+    md_path, html_path = write_files(
+        outdir, {"compare.md": to_markdown(cmp), "compare.html": to_html(cmp)}
+    )
     return md_path, html_path
 
 
@@ -726,6 +744,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     outdir = args.out or (args.dir_b / "compare")
+    from contract.safe import output_dir_problem
+
+    # a link in a result folder must not send the outputs elsewhere
+    linked = args.out is None and args.dir_b.is_symlink()
+    problem = f"{args.dir_b} is a symbolic link" if linked else output_dir_problem(outdir)
+    if problem:
+        print(f"error: {problem}; give --out DIR, a folder you can write to", file=sys.stderr)
+        return 2
     md_path, html_path = write_outputs(cmp, outdir)
     print(terminal_table(cmp))
     print(f"written: {md_path} and {html_path}")

@@ -35,7 +35,6 @@ in ``analysis.odds``.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as dt
 import html
@@ -54,11 +53,18 @@ from matplotlib.figure import Figure
 
 from analysis import observations as O
 from analysis import odds
-from contract.io import atomic_write, model_version, write_json
+from contract.cli import OneLineParser, UsageError
+from contract.cli import run as run_command
+from contract.io import model_version
+from contract.safe import output_dir_problem, spreadsheet_frame, write_files
 from sim.world import FORWARD_START, quarter_label
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 FORECAST_REPLICATES = 50_000  # forecasts use the first 50,000 replicates (bounded memory)
+#: The ensemble holds every indicator for every quarter and replicate (float32): at most this
+#: much, which bounds ``--replicates`` × horizon (the default 50,000 fits at every horizon up to
+#: 400 quarters; 50,000 × 40 quarters take ~0.2 GB).
+MAX_ENSEMBLE_BYTES = 4 * 2**30
 BINS = np.linspace(0.0, 1.0, 11)  # reliability diagram: ten bins of forecast probability
 OUT_DIR = "forecast"
 
@@ -448,6 +454,35 @@ def render_page(
     return "\n".join(parts)
 
 
+def max_replicates(horizon: int) -> int:
+    """The most replicates whose ensemble fits ``MAX_ENSEMBLE_BYTES`` at ``horizon``."""
+    return MAX_ENSEMBLE_BYTES // (4 * len(O.BY_NAME) * max(horizon, 1))
+
+
+def output_dir(run_dir: Path, out: str | Path | None) -> Path:
+    """The forecast's folder, refused in one line if writing there could leave it.
+
+    The default ``RUN_DIR/forecast`` is refused when the run folder or the forecast folder is a
+    symbolic link (a link in a result folder must not send the files elsewhere); ``--out`` is
+    refused when it is a link, a file or not writable.
+    """
+    if out is not None:
+        problem = output_dir_problem(out)
+        if problem:
+            raise O.ObservationError(f"--out={out}: {problem}; choose a folder you can write to")
+        return Path(out)
+    if run_dir.is_symlink():
+        raise O.ObservationError(
+            f"{run_dir} is a symbolic link; the forecast is not written through it: give "
+            "--out DIR, or the run folder's real path"
+        )
+    outdir = run_dir / OUT_DIR
+    problem = output_dir_problem(outdir)
+    if problem:
+        raise O.ObservationError(f"{problem}; give --out DIR")
+    return outdir
+
+
 def write_forecast(
     run_dir: str | Path,
     *,
@@ -455,12 +490,28 @@ def write_forecast(
     out: str | Path | None = None,
     replicates: int = FORECAST_REPLICATES,
 ) -> Path:
-    """Write the forecast (and scores, given a record) for a run; return the output directory."""
+    """Write the forecast (and scores, given a record) for a run; return the output directory.
+
+    Everything is checked before the simulation (the run, the record, the options, the output
+    folder) and the files appear together at the end (``contract.safe.write_files``): an error,
+    Ctrl+C or SIGTERM leaves no half-written forecast.
+    """
     spec = odds.load_run(run_dir)
     record = O.read_record(record_path, spec.horizon) if record_path else None
+    if not 1 <= int(replicates) <= odds.MAX_REPLICATES:
+        raise O.ObservationError(
+            f"--replicates={replicates} is out of range: expected 1 to {odds.MAX_REPLICATES:,}"
+        )
     n = min(int(replicates), spec.replicates)
-    if n < 1:
-        raise O.ObservationError(f"--replicates={replicates} must be at least 1")
+    limit = max_replicates(spec.horizon)
+    if n > limit:
+        raise O.ObservationError(
+            f"--replicates={replicates}: {n:,} replicates of {spec.horizon} quarters exceed the "
+            f"ensemble's memory bound of {MAX_ENSEMBLE_BYTES / 2**30:g} GiB; use at most "
+            f"{limit:,}"
+        )
+    assert spec.path is not None
+    outdir = output_dir(spec.path, out)
     ens = ensemble(spec.params, seed=spec.seed, replicates=n, horizon=spec.horizon, spec=spec)
     table = forecast_table(ens)
     summary = odds.run_summary(spec)
@@ -475,7 +526,6 @@ def write_forecast(
         "config_hash": summary.get("config_hash"),
         "record": str(record_path) if record_path else None,
     }
-    outdir = Path(out) if out else spec.path / OUT_DIR  # type: ignore[operator]
     figures = {"events": _png(events_figure(table)), "levels": _png(levels_figure(table))}
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, pd.DataFrame] = {"forecast.csv": table}
@@ -494,12 +544,11 @@ def write_forecast(
         else:
             tables["odds"] = pd.DataFrame(updated.table())
         meta["odds"] = odds_payload
-    for name, frame in files.items():
-        text = frame.to_csv(index=False)
-        atomic_write(outdir / name, lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
-    page = render_page(meta, figures, tables)
-    atomic_write(outdir / "forecast.html", lambda tmp: tmp.write_text(page, encoding="utf-8"))
-    write_json(outdir / "forecast.json", meta)
+    # text a spreadsheet would run as a formula (a record's source) is written as text
+    texts = {name: spreadsheet_frame(frame).to_csv(index=False) for name, frame in files.items()}
+    texts["forecast.html"] = render_page(meta, figures, tables)
+    texts["forecast.json"] = json.dumps(meta, indent=2, default=str) + "\n"  # last: complete
+    write_files(outdir, texts)
     return outdir
 
 
@@ -550,7 +599,7 @@ def report_lines(run_dir: str | Path) -> list[tuple[str, list[str]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m analysis.forecast",
         description="Dated forecasts of the observable indicators of a run, scored against a record.",
     )
@@ -563,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         outdir = write_forecast(
             args.run_dir, record_path=args.record, out=args.out, replicates=args.replicates
         )
-    except O.ObservationError as error:
+    except (O.ObservationError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"forecast: {outdir / 'forecast.csv'}  page: {outdir / 'forecast.html'}")
@@ -585,4 +634,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)  # every expected error one line, Ctrl+C and SIGTERM too

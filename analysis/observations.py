@@ -24,9 +24,9 @@ Ids: F02 (treaty), F03 (pipeline), F06–F09, F11, F13, M01, M03, M06–M25, S1,
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from contract.cli import OneLineParser, UsageError
+from contract.cli import run as run_command
+from contract.safe import read_text
 from sim.classifier import classify
 from sim.model import TRACKED, RussiaDPRKModel
 from sim.params import RUN_KEYS
@@ -42,6 +45,14 @@ from sim.world import FORWARD_START, quarter_index, quarter_label
 
 RELATIONS = ("==", ">=", "<=", ">", "<")
 COLUMNS = ("quarter", "indicator", "relation", "value", "source")
+#: A record is a few hundred rows written by hand; these limits stop a wrong file (a database
+#: dump, ``/dev/zero``) at once instead of reading it into memory.
+MAX_RECORD_BYTES = 4 * 2**20
+MAX_RECORD_LINES = 50_000
+#: A quarter as written in a record: a four-digit year (ASCII digits), Q, 1–4.
+QUARTER = re.compile(r"([0-9]{4})Q([1-4])")
+#: A value: an ASCII decimal number (no thousands separators, no other scripts' digits).
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 EVENT, LEVEL = "event", "level"
 
 Reader = Callable[[RussiaDPRKModel], np.ndarray]
@@ -224,11 +235,17 @@ def last_quarter(horizon: int) -> str:
     return quarter_label(FORWARD_START, horizon)
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters for an error message."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _quarter(text: str, horizon: int | None, where: str) -> str:
     label = text.strip().upper()
-    parts = label.split("Q")
-    if len(parts) != 2 or not (parts[0].isdigit() and parts[1] in ("1", "2", "3", "4")):
-        raise ObservationError(f"{where}: quarter {text!r} is not like 2025Q2 (year, Q, 1–4)")
+    if not QUARTER.fullmatch(label):
+        raise ObservationError(
+            f"{where}: quarter {_shown(text)!r} is not like 2025Q2 (a four-digit year, Q, 1–4)"
+        )
     if quarter_index(label) < quarter_index(FORWARD_START):
         raise ObservationError(
             f"{where}: quarter {label} is before {FORWARD_START}, where the model starts "
@@ -251,23 +268,21 @@ def parse_row(
     if name not in BY_NAME:
         import difflib
 
-        close = difflib.get_close_matches(name, BY_NAME, n=2)
+        close = difflib.get_close_matches(name, BY_NAME, n=2) if len(name) <= 64 else []
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise ObservationError(
-            f"{where}: unknown indicator {name!r}; {hint}known: {', '.join(BY_NAME)} "
+            f"{where}: unknown indicator {_shown(name)!r}; {hint}known: {', '.join(BY_NAME)} "
             "(python -m analysis.observations list)"
         )
     ind = BY_NAME[name]
     relation = (row.get("relation") or "").strip()
     if relation not in RELATIONS:
         raise ObservationError(
-            f"{where}: relation {relation!r} is not one of {' '.join(RELATIONS)}"
+            f"{where}: relation {_shown(relation)!r} is not one of {' '.join(RELATIONS)}"
         )
     text = (row.get("value") or "").strip()
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = float(text) if len(text) <= 40 and NUMBER.fullmatch(text) else math.nan
+    text = _shown(text)
     allowed = (
         "0 or 1"
         if ind.kind == EVENT
@@ -281,24 +296,41 @@ def parse_row(
 
 
 def read_record(path: str | Path, horizon: int | None = None) -> list[Observation]:
-    """Read and check a record file; raise ``ObservationError`` naming the first bad line."""
+    """Read and check a record file; raise ``ObservationError`` naming the first bad line.
+
+    UTF-8 with or without a byte-order mark, any line endings; at most ``MAX_RECORD_BYTES`` and
+    ``MAX_RECORD_LINES`` (the error names the limit).
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ObservationError(f"{path}: cannot be read ({error.strerror})") from error
+        text = read_text(
+            path,
+            max_bytes=MAX_RECORD_BYTES,
+            max_lines=MAX_RECORD_LINES,
+            what="a record of observations (CSV quarter,indicator,relation,value,source)",
+        )
+    except UsageError as error:
+        raise ObservationError(str(error)) from None
     lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         return []
     reader = csv.DictReader(lines)
-    header = tuple(h.strip() for h in (reader.fieldnames or ()))
-    if header != COLUMNS:
-        raise ObservationError(f"{path}: header {','.join(header)!r} must be {','.join(COLUMNS)}")
     out = []
-    for n, row in enumerate(reader, start=2):
-        if None in row:
-            raise ObservationError(f"{path} data line {n - 1}: too many fields (quote the source)")
-        out.append(parse_row(row, horizon, where=f"{path} data line {n - 1}"))
+    try:
+        header = tuple(h.strip() for h in (reader.fieldnames or ()))
+        if header != COLUMNS:
+            shown = ",".join(header)
+            shown = shown if len(shown) <= 80 else shown[:80] + "…"
+            raise ObservationError(f"{path}: header {shown!r} must be {','.join(COLUMNS)}")
+        for n, row in enumerate(reader, start=2):
+            if None in row:
+                raise ObservationError(
+                    f"{path} data line {n - 1}: too many fields (quote the source)"
+                )
+            out.append(parse_row(row, horizon, where=f"{path} data line {n - 1}"))
+    except csv.Error as error:
+        line = max(reader.line_num - 1, 1)
+        raise ObservationError(f"{path} data line {line}: not CSV ({error})") from None
     return out
 
 
@@ -378,6 +410,9 @@ def simulate(
     return out, labels
 
 
+#: The longest run ``python -m experiments.run`` makes (``experiments.config.MAX_HORIZON``).
+MAX_HORIZON = 400
+
 #: Replicates whose 2024Q3 state makes the persistence baseline (issue 21: the start is stochastic).
 BASELINE_REPLICATES = 2000
 
@@ -430,7 +465,7 @@ def table_markdown() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m analysis.observations",
         description="List the observable indicators or check a record of observations.",
     )
@@ -446,6 +481,10 @@ def main(argv: list[str] | None = None) -> int:
         print(table_markdown())
         return 0
     try:
+        if args.horizon is not None and not 1 <= args.horizon <= MAX_HORIZON:
+            raise ObservationError(
+                f"--horizon={args.horizon} is out of range: expected 1 to {MAX_HORIZON} quarters"
+            )
         record = read_record(args.record, args.horizon)
     except ObservationError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -457,4 +496,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)  # every expected error one line, Ctrl+C and SIGTERM too

@@ -28,8 +28,8 @@ give both the conditional shares and a posterior over the widened parameters.
 
 from __future__ import annotations
 
-import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass, field
@@ -41,12 +41,25 @@ import pyarrow.parquet as pq
 
 from analysis import observations as O
 from analysis.stats import proportion_ci
-from contract.files import RUNS_FILE, SUMMARY_FILE
-from contract.io import write_json
+from contract.cli import OneLineParser, UsageError
+from contract.cli import run as run_command
+from contract.files import DONE_FILE, RUNS_FILE, SUMMARY_FILE
+from contract.io import sha256
+from contract.safe import check_output_dir, read_json_object, write_files
+from sim import __version__ as MODEL_PACKAGE_VERSION
 from sim import params as P
 from sim.classifier import SCENARIOS
 
 DEFAULT_MIN_ESS = 100
+#: The most replicates a command regenerates (the run's own and any --budget beyond it). Time:
+#: regeneration runs at about ``REGENERATED_PER_SECOND`` replicates a second on one core, so the
+#: limit is about a quarter of an hour; memory: the run's stored labels (``LABEL_BYTES`` a
+#: replicate) and the widened draws stay below a gigabyte.
+MAX_REPLICATES = 20_000_000
+REGENERATED_PER_SECOND = 25_000
+LABEL_BYTES = 16  # a replicate id (int64) and a reference to its scenario label
+#: --tolerance-scale multiplies every tolerance; beyond this every level matches anything.
+MAX_TOLERANCE_SCALE = 1000.0
 
 
 class NotEnoughReplicates(RuntimeError):
@@ -71,32 +84,152 @@ class RunSpec:
         return {**self.params, **self.posterior.draw(self.seed, ids)}
 
 
+def _estimate(replicates: int) -> str:
+    seconds = replicates / REGENERATED_PER_SECOND
+    when = f"{seconds:,.0f} s" if seconds < 120 else f"{seconds / 60:,.0f} min"
+    return f"≈ {when} on one core, ≈ {replicates * LABEL_BYTES / 1e6:,.0f} MB for the labels"
+
+
+def check_replicates(n: int, what: str) -> None:
+    """Refuse regenerating more than ``MAX_REPLICATES`` replicates, with the estimate."""
+    if n > MAX_REPLICATES:
+        raise O.ObservationError(
+            f"{what}: {n:,} replicates to regenerate ({_estimate(n)}) exceed the limit of "
+            f"{MAX_REPLICATES:,}; use a smaller run or budget"
+        )
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        return read_json_object(path)
+    except UsageError as error:
+        raise O.ObservationError(f"{error}; rerun python -m experiments.run") from None
+
+
+def check_complete(run_dir: Path) -> dict[str, Any]:
+    """``done.json`` of a finished run whose files still have the hashes it recorded."""
+    done_path = run_dir / DONE_FILE
+    if not done_path.is_file():
+        raise O.ObservationError(
+            f"{run_dir}: no {DONE_FILE}, so the run did not finish (or its folder was copied "
+            f"without it); rerun python -m experiments.run"
+        )
+    done = _json(done_path)
+    hashes = done.get("sha256")
+    if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
+        raise O.ObservationError(f"{done_path}: no SHA-256 per file under 'sha256'")
+    for name in (RUNS_FILE, SUMMARY_FILE):
+        if name not in hashes:
+            raise O.ObservationError(f"{done_path}: records no SHA-256 of {name}")
+    for name, digest in hashes.items():
+        if name != Path(name).name or name in ("", ".", ".."):  # never hash a path it names
+            raise O.ObservationError(f"{done_path}: names {name[:60]!r}, not a file of a run")
+        path = run_dir / name
+        if path.is_symlink() or not path.is_file():
+            raise O.ObservationError(
+                f"{run_dir}: {name} is missing or not a regular file (recorded in {DONE_FILE})"
+            )
+        if sha256(path) != digest:
+            raise O.ObservationError(
+                f"{run_dir}: {name} changed since the run finished (SHA-256 differs from "
+                f"{DONE_FILE}); rerun python -m experiments.run"
+            )
+    return done
+
+
+def _int(summary: dict[str, Any], key: str, low: int, high: int, path: Path) -> int:
+    value = summary.get(key)
+    if type(value) is not int or not low <= value <= high:
+        raise O.ObservationError(
+            f"{path}: '{key}' is {str(value)[:40]!r}, expected a whole number from {low:,} to "
+            f"{high:,}; rerun python -m experiments.run"
+        )
+    return value
+
+
+def check_summary(run_dir: Path, summary: dict[str, Any], done: dict[str, Any]) -> None:
+    """The fields a run's ``summary.json`` must have, its model version and its row count."""
+    path = run_dir / SUMMARY_FILE
+    for key, kind in (("parameters", dict), ("scenarios", dict), ("model_version", str)):
+        if not isinstance(summary.get(key), kind):
+            raise O.ObservationError(
+                f"{path}: no '{key}' ({kind.__name__}); not the summary of python -m "
+                "experiments.run"
+            )
+    try:
+        rows = pq.ParquetFile(run_dir / RUNS_FILE).metadata.num_rows
+    except Exception as error:  # pyarrow raises several types for a corrupt file
+        raise O.ObservationError(
+            f"{run_dir}: {RUNS_FILE} cannot be read ({str(error)[:120]})"
+        ) from None
+    for key in ("n", "replicates"):  # bounded by the rows really there, before any simulation
+        value = summary.get(key)
+        if type(value) is not int or value != rows:
+            raise O.ObservationError(
+                f"{path}: '{key}' is {str(value)[:40]}, but {RUNS_FILE} has {rows:,} rows; "
+                "rerun python -m experiments.run"
+            )
+    if done.get("n") != rows:
+        raise O.ObservationError(f"{run_dir}: {DONE_FILE} and {RUNS_FILE} disagree on n")
+    _int(summary, "seed", 0, P.MAX_SEED, path)
+    _int(summary, "horizon", 1, O.MAX_HORIZON, path)
+    made = summary["model_version"]
+    if done.get("model_version") != made:
+        raise O.ObservationError(
+            f"{run_dir}: {DONE_FILE} and {SUMMARY_FILE} name different model versions"
+        )
+    if made.split("+")[0] != MODEL_PACKAGE_VERSION:
+        raise O.ObservationError(
+            f"{run_dir}: made by model {made}, this is model {MODEL_PACKAGE_VERSION}; rerun "
+            "python -m experiments.run"
+        )
+    if rows < 1:
+        raise O.ObservationError(f"{run_dir}: {RUNS_FILE} has no rows")
+    check_replicates(rows, str(run_dir))
+
+
 def load_run(run_dir: str | Path) -> RunSpec:
-    """Read a run directory's ``summary.json``; refuse sweeps and design chunks with one line."""
+    """Read a finished run directory; refuse sweeps, design chunks, changed or incomplete runs.
+
+    The run must have its completion marker ``done.json`` and every file must still have the
+    SHA-256 recorded there; ``summary.json`` must be a JSON object with the fields of
+    ``experiments.run`` (integer ``n`` = ``replicates`` = rows of ``runs.parquet``, ``seed``,
+    ``horizon``, ``parameters``, ``model_version`` of this model package). Every refusal is one
+    ``ObservationError`` line, before anything is simulated.
+    """
     run_dir = Path(run_dir)
     summary_path = run_dir / SUMMARY_FILE
+    if not run_dir.is_dir():
+        raise O.ObservationError(
+            f"{run_dir}: no such folder; expected a run directory of python -m experiments.run"
+        )
     if not summary_path.is_file():
         raise O.ObservationError(
             f"{run_dir}: no {SUMMARY_FILE}; expected a run directory of python -m experiments.run"
         )
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    summary = _json(summary_path)
     if "design" in summary:
         raise O.ObservationError(
             f"{run_dir}: a design chunk varies parameters per replicate; condition a single "
             "parameter point (python -m experiments.run without design.method)"
         )
+    done = check_complete(run_dir)
+    check_summary(run_dir, summary, done)
     try:
         P.resolve(summary["parameters"])
-    except P.ParameterError as error:
+    except (ValueError, TypeError) as error:  # ParameterError, or values of the wrong kind
         raise O.ObservationError(
-            f"{run_dir}: the run's parameters do not fit the current model ({error}); "
-            "rerun python -m experiments.run"
-        ) from error
+            f"{run_dir}: the run's parameters do not fit the current model "
+            f"({str(error)[:200]}); rerun python -m experiments.run"
+        ) from None
+
     table = None
     if summary.get("posterior"):  # a history-matched run: its draws are regenerated too
         from analysis import posterior
 
         made = summary["posterior"]
+        if not isinstance(made, dict) or not isinstance(made.get("path"), str):
+            raise O.ObservationError(f"{summary_path}: 'posterior' has no 'path'")
         try:
             table = posterior.load(made["path"])
         except P.ParameterError as error:
@@ -172,14 +305,20 @@ def run_summary(spec: RunSpec) -> dict[str, Any]:
     """The run's ``summary.json`` (empty when the spec has no directory)."""
     if spec.path is None:
         return {}
-    return json.loads((spec.path / SUMMARY_FILE).read_text(encoding="utf-8"))
+    return _json(spec.path / SUMMARY_FILE)
 
 
 def stored_labels(spec: RunSpec) -> tuple[np.ndarray, np.ndarray] | None:
     """(replicate ids, scenario labels) from the run's ``runs.parquet``, if there is one."""
     if spec.path is None or not (spec.path / RUNS_FILE).is_file():
         return None
-    table = pq.read_table(spec.path / RUNS_FILE, columns=["replicate", "scenario"])
+    try:
+        table = pq.read_table(spec.path / RUNS_FILE, columns=["replicate", "scenario"])
+    except Exception as error:  # pyarrow: ArrowInvalid, OSError, KeyError-like schema errors
+        raise O.ObservationError(
+            f"{spec.path}: {RUNS_FILE} has no readable replicate and scenario columns "
+            f"({str(error)[:120]})"
+        ) from None
     return (
         table.column("replicate").to_numpy(),
         np.asarray(table.column("scenario").to_pylist(), dtype=object),
@@ -284,6 +423,7 @@ def condition(
     passes = np.zeros(len(record), dtype=np.int64)
     done, consistent = 0, 0
     budget = spec.replicates if budget is None else max(int(budget), spec.replicates)
+    check_replicates(budget, f"{spec.path}: the run and the budget")
     draws = widened_draws(spec, widen, budget) if widen else np.zeros((budget, 0))
     kept: list[np.ndarray] = []
     while done < budget and (done < spec.replicates or consistent < min_ess):
@@ -368,8 +508,37 @@ def format_odds(odds: Odds) -> str:
     return "\n".join(lines)
 
 
+def check_options(args: Any) -> None:
+    """Numeric options finite and in range, and the output file writable, before any work."""
+    scale = args.tolerance_scale
+    if not math.isfinite(scale) or not 0 <= scale <= MAX_TOLERANCE_SCALE:
+        raise O.ObservationError(
+            f"--tolerance-scale={scale} is out of range: expected a number from 0 to "
+            f"{MAX_TOLERANCE_SCALE:g}"
+        )
+    if not 1 <= args.min_ess <= MAX_REPLICATES:
+        raise O.ObservationError(
+            f"--min-ess={args.min_ess} is out of range: expected 1 to {MAX_REPLICATES:,}"
+        )
+    if args.budget is not None:
+        if args.budget < 1:
+            raise O.ObservationError(
+                f"--budget={args.budget} is out of range: expected 1 to {MAX_REPLICATES:,}"
+            )
+        check_replicates(args.budget, f"--budget={args.budget}")
+    if args.out is not None:
+        if args.out.is_dir():
+            raise O.ObservationError(
+                f"--out={args.out} is a folder; give a file name, e.g. {args.out / 'odds.json'}"
+            )
+        try:
+            check_output_dir(args.out.parent, "--out")
+        except UsageError as error:
+            raise O.ObservationError(str(error)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m analysis.odds",
         description="Scenario shares of a run given a record of observations since 2024Q4.",
     )
@@ -386,8 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     try:
-        if args.tolerance_scale < 0:
-            raise O.ObservationError(f"--tolerance-scale={args.tolerance_scale} must be ≥ 0")
+        check_options(args)
         spec = load_run(args.run_dir)
         record = O.read_record(args.record, spec.horizon)
         started = time.perf_counter()
@@ -418,9 +586,10 @@ def main(argv: list[str] | None = None) -> int:
             "run_dir": str(spec.path),
             "seconds": round(seconds, 2),
         }
-        write_json(args.out, payload)
+        text = json.dumps(payload, indent=2, default=str) + "\n"
+        write_files(args.out.parent, {args.out.name: text})
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)  # every expected error one line, Ctrl+C and SIGTERM too

@@ -4,18 +4,22 @@ Each command's ``main`` is run through :func:`run`: bad input (:class:`UsageErro
 ``sim.params.ParameterError``), unreadable or unwritable files (``OSError``, pyarrow errors) and
 malformed contents (``ValueError``, ``KeyError``, ``TypeError``) end with ``error: …`` on one line
 naming what was wrong and what is allowed, and a non-zero exit; ``RUDPRK_DEBUG=1`` shows the
-traceback instead. :class:`OneLineParser` makes argparse's own errors one line too.
+traceback instead. :class:`OneLineParser` makes argparse's own errors one line too. Ctrl+C and
+SIGTERM end a command the same way: ``error: interrupted`` on one line and exit code 130, after
+the command's own cleanup (``finally`` blocks, temporary files of atomic writes) has run.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import NoReturn
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl+C
 
 
 class UsageError(ValueError):
@@ -46,13 +50,29 @@ def fail(error: BaseException | str, code: int = EXIT_USAGE) -> NoReturn:
     raise SystemExit(code)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl+C: unwind (cleanup runs); a second SIGTERM ends the process at once."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise KeyboardInterrupt
+
+
+def interrupt_on_sigterm() -> None:
+    """Make SIGTERM raise ``KeyboardInterrupt`` in the main thread (elsewhere: no change)."""
+    try:
+        signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:  # not the main thread of the main interpreter
+        pass
+
+
 def run(main: Callable[[], int | None]) -> NoReturn:
-    """Run a command's ``main``; expected errors become one line and exit 2."""
+    """Run a command's ``main``; expected errors become one line and exit 2, Ctrl+C and
+    SIGTERM one line and exit 130."""
+    interrupt_on_sigterm()
     try:
         code = main()
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        raise SystemExit(130) from None
+        print("error: interrupted", file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     except EXPECTED as error:
         if os.environ.get("RUDPRK_DEBUG"):
             raise

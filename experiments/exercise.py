@@ -26,15 +26,19 @@ import pandas as pd
 
 from analysis.stats import adjust_pvalues, newcombe_diff_ci, proportion_ci, two_proportion_pvalue
 from contract.cli import OneLineParser
+from contract.cli import run as run_command
 from experiments.config import CONF_DIR
 from experiments.i18n import LANGUAGES, t
-from experiments.runner import run_point
+from experiments.runner import stream_point
 from sim import params as P
 from sim.classifier import SCENARIOS
 
 PRESET_DIR = CONF_DIR / "experiment"
 WORKSHEET_DIR = Path(__file__).resolve().parent / "exercises"
 PREFIX = "ex_"
+#: Both arms run in turn, one batch in memory at a time; at ~20,000 replicates a second on one
+#: core this many take about twenty minutes (``python -m experiments.run`` for more).
+MAX_REPLICATES = 10_000_000
 
 
 def exercise_names() -> list[str]:
@@ -109,11 +113,10 @@ def compare(
     overrides = exercise_overrides(name)
     counts = {}
     for arm, values in (("baseline", {}), ("exercise", overrides)):
-        rows, _ = run_point(
+        out = stream_point(  # only the counts are kept: memory is one batch
             P.resolve(values), seed=seed, replicates=replicates, horizon=horizon, quantiles=False
         )
-        labels = rows["scenario"].to_numpy()
-        counts[arm] = np.array([np.count_nonzero(labels == s) for s in SCENARIOS])
+        counts[arm] = np.array([out.counts[s] for s in SCENARIOS])
     n = replicates
     table = pd.DataFrame(index=pd.Index(SCENARIOS, name="scenario"))
     for arm in ("baseline", "exercise"):
@@ -183,8 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", default="en", choices=LANGUAGES)
     args = parser.parse_args(argv)
     try:
-        if args.replicates < 1:
-            raise P.ParameterError(f"--replicates={args.replicates} must be at least 1")
+        if not 1 <= args.replicates <= MAX_REPLICATES:
+            raise P.ParameterError(
+                f"--replicates={args.replicates} is out of range: expected 1 to "
+                f"{MAX_REPLICATES:,} (more with python -m experiments.run)"
+            )
         if not 0 <= args.seed <= P.MAX_SEED:
             raise P.ParameterError(f"--seed={args.seed} is out of range: expected [0, 2**63)")
         medium = P.BY_KEY["classifier.medium"].default
@@ -201,4 +207,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_command(main)  # every expected error one line, Ctrl+C and SIGTERM too

@@ -66,15 +66,20 @@ def write_run(
     meta: dict[str, Any],
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write runs.parquet, quantiles.parquet (if any) and, last, summary.json; return the summary.
+    """Write runs.parquet, quantiles.parquet (if any), summary.json and, last, the completion
+    marker ``done.json`` with their SHA-256 (``experiments.jobs.mark_done``); return the summary.
 
     For rows held in memory (tests, notebooks); ``experiments.run`` streams its rows instead.
+    Readers (``analysis.odds``, ``analysis.forecast``) take a run as complete only with its marker.
     """
+    from experiments.jobs import mark_done
+
     summary = {**summarise(rows["scenario"].to_numpy()), **meta, **(extra or {})}
     write_parquet(outdir / RUNS_FILE, rows, meta)
     if fan is not None:
         write_parquet(outdir / QUANTILES_FILE, fan, meta)
     write_json(outdir / SUMMARY_FILE, summary)
+    mark_done(outdir, str(meta.get("config_hash", "")), summary, None)
     return summary
 
 

@@ -37,6 +37,7 @@ from analysis.compare import (
     tango_interval,
 )
 from analysis.stats import SCENARIO_LABELS, newcombe_diff_ci
+from experiments.jobs import mark_done
 
 ROOT = Path(__file__).resolve().parents[1]
 AXIS = {"sanctions.enforcement": [0.2, 0.8]}
@@ -167,6 +168,7 @@ def test_warnings_for_model_classifier_and_replicates(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "b" / "summary.json").read_text())
     summary["model_version"] = "0.0.0+gdeadbeef"
     (tmp_path / "b" / "summary.json").write_text(json.dumps(summary))
+    mark_done(tmp_path / "b", "test", summary, None)  # as that model version wrote it
     cmp = compare_results(R.load(tmp_path / "a"), R.load(tmp_path / "b"))
     text = " ".join(cmp.warnings)
     assert "model versions differ" in text

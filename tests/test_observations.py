@@ -12,7 +12,7 @@ import pytest
 
 from analysis import observations as O
 from analysis import odds
-from experiments import results, runner
+from experiments import jobs, results, runner
 from sim import params as P
 from sim.model import TRACKED
 
@@ -238,6 +238,7 @@ def test_a_changed_model_is_refused(run_dir: Path, tmp_path: Path) -> None:
     other.mkdir()
     (other / results.SUMMARY_FILE).write_text(json.dumps(summary))
     (other / results.RUNS_FILE).write_bytes((run_dir / results.RUNS_FILE).read_bytes())
+    jobs.mark_done(other, "test", summary, None)  # a complete run, made by another model
     record = O.record_from_rows(
         [{"quarter": "2025Q1", "indicator": "ceasefire", "relation": "==", "value": 0}]
     )
