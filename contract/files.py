@@ -12,6 +12,10 @@ file name. Layout:
 * a **sweep** root: ``sweep.parquet`` (one row per grid cell or design point), ``sweep.json``,
   ``summary.md`` and ``sweep_identity.json`` (what the folder belongs to);
 * a **replay** directory: ``replay.json``, ``replay_quarters.parquet``, ``runs.parquet``.
+
+A single run's folder also holds ``run_identity.json`` (what the folder belongs to: a different
+run is refused, the same command resumes) and a run or sweep folder ``.lock`` (the lock a writing
+process holds, so that two processes never write one folder at once).
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ SWEEP_PARQUET = "sweep.parquet"
 SWEEP_JSON = "sweep.json"
 SUMMARY_MD = "summary.md"
 IDENTITY_FILE = "sweep_identity.json"
+RUN_IDENTITY_FILE = "run_identity.json"
+#: The lock file a process holds (``fcntl.flock``) while it writes a run or sweep folder.
+LOCK_FILE = ".lock"
 
 REPLAY_FILE = "replay.json"
 REPLAY_QUARTERS_FILE = "replay_quarters.parquet"

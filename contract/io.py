@@ -8,12 +8,14 @@ trusts content, not sizes. ``provenance`` is stored in ``summary.json`` and the 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from contract.files import TMP_GLOB
+from contract.files import LOCK_FILE, TMP_GLOB
 from sim import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,3 +224,106 @@ def free_bytes(path: Path) -> int:
         if parent.exists():
             return shutil.disk_usage(parent).free
     return shutil.disk_usage("/").free
+
+
+def available_memory() -> int:
+    """Bytes of memory this process may still use: MemAvailable, capped by a cgroup limit."""
+    found: list[int] = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        if limit.isdigit():
+            found.append(max(0, int(limit) - used))
+    except (OSError, ValueError):
+        pass
+    if not found:
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (OSError, ValueError, AttributeError):
+            return 1 << 62  # cannot tell: do not refuse
+    return min(found)
+
+
+class DiskFull(OSError):
+    """The disk filled up while a command wrote its outputs (the message says how much)."""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` says the disk (or a quota) is full (pyarrow's errors carry no errno)."""
+    if not isinstance(error, OSError):
+        return False
+    text = str(error)
+    return error.errno in (errno.ENOSPC, errno.EDQUOT) or any(
+        words in text for words in ("No space left on device", "Disk quota exceeded")
+    )
+
+
+def size_text(n: float) -> str:
+    """``9000`` → ``9.0 kB``; ``1.5e9`` → ``1.5 GB``."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{int(n)} bytes"
+
+
+def disk_full_message(where: Path, need: int | None = None) -> str:
+    """One line for a full disk: where, how much was needed (an estimate) and what is free."""
+    needed = f"; the output needs about {size_text(need)}" if need else ""
+    return (
+        f"no space left on the disk of {where}{needed}, {size_text(free_bytes(where))} free "
+        "there now; nothing was kept: free some space or choose a folder on a larger disk"
+    )
+
+
+class FolderBusy(OSError):
+    """Another process holds a folder's lock."""
+
+
+_held: dict[Path, int] = {}  # folder -> the descriptor of its lock file, held by this process
+
+
+def lock_folder(folder: Path, key: str) -> bool:
+    """Hold ``folder``'s lock (``LOCK_FILE`` in it, ``fcntl.flock``) until :func:`unlock_folder`
+    or the end of this process. Returns False if this process already held it. Raises
+    :class:`FolderBusy` (one line naming ``key``) when another process holds it."""
+    import fcntl
+
+    folder = Path(folder).absolute()
+    if folder in _held:
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise FolderBusy(
+            f"{key}={folder} is being written by another process; wait until it ends, or "
+            "choose another folder"
+        ) from None
+    _held[folder] = fd  # the file stays empty: taking the lock changes no byte of the folder
+    return True
+
+
+def unlock_folder(folder: Path) -> None:
+    """Release a lock taken by :func:`lock_folder` (the lock file stays)."""
+    fd = _held.pop(Path(folder).absolute(), None)
+    if fd is not None:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, key: str) -> Iterator[None]:
+    """``lock_folder`` for the ``with`` block (a lock this process already holds is kept)."""
+    taken = lock_folder(folder, key)
+    try:
+        yield
+    finally:
+        if taken:
+            unlock_folder(folder)

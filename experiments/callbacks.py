@@ -3,7 +3,9 @@
 Checks run in the driver, before Hydra creates a run or job directory, so bad input ends with
 exit 2 and one line naming the key and what is allowed, and leaves no files behind: the config
 and every sweep value (``experiments.config``), the output folder (writable, enough free disk for
-the estimated output), and for a sweep the folder's identity (``experiments.sweep.claim``).
+the estimated output), the folder's identity (``experiments.folders.claim_run`` for a run,
+``experiments.sweep.claim`` for a sweep) and its lock (``.lock``: one writing process per
+folder), and for a sweep the launcher's settings and ``hydra.sweep.subdir``.
 """
 
 from __future__ import annotations
@@ -24,15 +26,22 @@ class SweepCallback(Callback):
     """Checks the config (and every sweep value) first; gathers job files into sweep.parquet."""
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from experiments import folders
+
         try:
             _validate(config)
             config_out = Path(str(config.hydra.run.dir))
             _check_output(config, config_out, cells=1)
+            ident = folders.run_identity(config)
+            notes = folders.claim_run(config_out, ident, discard=bool(config.discard))
         except EXPECTED as error:
             fail(error)
+        for note in notes:
+            print(f"run: {note}", file=sys.stderr)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from experiments import progress, sweep
+        from experiments.config import check_launcher, check_subdir
 
         root = Path(str(config.hydra.sweep.dir))
         overrides = sweep.sweep_overrides(config)
@@ -40,8 +49,10 @@ class SweepCallback(Callback):
             _check_overrides(overrides)  # command line and preset sweeps
             _validate(config)
             total = sweep.expected_cells(overrides)
+            check_launcher(config)
+            check_subdir(config, total)
             _check_output(config, root, cells=total or 1, overrides=overrides)
-            notes = sweep.claim(root, sweep.identity(config), discard=bool(config.discard))
+            notes = _claim_locked(root, sweep.identity(config), bool(config.discard))
         except EXPECTED as error:
             fail(error)
         for note in notes:
@@ -61,6 +72,27 @@ class SweepCallback(Callback):
             fail(RuntimeError(f"aggregating the sweep failed: {error!r}"), code=1)
         if report["failed"]:  # every other cell is complete and aggregated; still signal it
             sys.exit(1)
+
+
+def _claim_locked(root: Path, ident: dict[str, Any], discard: bool) -> list[str]:
+    """Take the sweep folder's lock (held until the driver ends), then claim the folder; a
+    refused claim takes back the lock file and folder this call made, leaving the folder as it
+    was."""
+    from contract.files import LOCK_FILE
+    from contract.io import lock_folder, unlock_folder
+    from experiments import sweep
+
+    existed, had_lock = root.exists(), (root / LOCK_FILE).exists()
+    lock_folder(root, "hydra.sweep.dir")
+    try:
+        return sweep.claim(root, ident, discard=discard)
+    except BaseException:
+        unlock_folder(root)
+        if not had_lock:
+            (root / LOCK_FILE).unlink(missing_ok=True)
+        if not existed and not any(root.iterdir()):
+            root.rmdir()
+        raise
 
 
 def _validate(cfg: DictConfig) -> None:

@@ -106,16 +106,31 @@ def run_settings(cfg: DictConfig) -> tuple[dict[str, Any], int, int, int]:
         raise P.ParameterError(
             f"horizon={horizon} is out of range: expected 1 to {MAX_HORIZON} quarters"
         )
-    if int(container["output"]["batch_size"]) < 1:
-        raise P.ParameterError(
-            f"output.batch_size={container['output']['batch_size']} must be at least 1"
-        )
+    for key in ("batch_size", "workers"):
+        check_output_value(f"output.{key}", container["output"].get(key, 0))
     if params["classifier.medium"] >= horizon:
         raise P.ParameterError(
             f"classifier.medium={params['classifier.medium']} must be shorter than "
             f"horizon={horizon} (the long term needs at least one quarter)"
         )
     return params, seed, replicates, horizon
+
+
+def check_output_value(key: str, value: Any) -> None:
+    """``output.batch_size`` (at least 1) and ``output.workers`` (0 = every available core, or
+    1 to the available cores): ``ParameterError`` naming the key and what is allowed."""
+    from experiments import cores
+
+    if key == "output.batch_size":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise P.ParameterError(f"output.batch_size={value!r} must be an integer, at least 1")
+    elif key == "output.workers":
+        cpus = cores.available()
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= cpus:
+            raise P.ParameterError(
+                f"output.workers={value!r} is not allowed: expected 0 (every available core) "
+                f"or 1 to {cpus} (the cores available here)"
+            )
 
 
 def validate(cfg: DictConfig) -> None:
@@ -154,6 +169,9 @@ def check_override_values(overrides: Iterable[str]) -> None:
                         raise P.ParameterError(
                             f"{key}={v!r} is not allowed: expected an integer in [{low}, {high}]"
                         )
+            if key in ("output.workers", "output.batch_size") and not override.is_delete():
+                for v in values or [override.value()]:
+                    check_output_value(key, v)
             continue
         if key == "experiment" or (CONF_DIR / key).is_dir():  # a group choice: sanctions=strict
             values = sweep_values(override)
@@ -370,3 +388,119 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:,.1f} h"
+
+
+# --- the run's folder, the launcher and the sweep's job folders (issue 23) ----------------------
+
+
+def check_memory(what: str, replicates: int, per_replicate: int, fixed: int = 0) -> int:
+    """Refuse ``replicates`` whose estimated memory (``fixed`` + ``per_replicate`` bytes each)
+    exceeds the memory available now; return the estimate."""
+    from contract.io import available_memory
+
+    need = fixed + replicates * per_replicate
+    free = available_memory()
+    if need > free:
+        raise P.ParameterError(
+            f"{what}={replicates:,} would need ≈ {_size(need)} of memory "
+            f"(≈ {per_replicate:,} bytes per replicate) but only {_size(free)} are available; "
+            f"lower {what} (at most ≈ {max(0, free - fixed) // per_replicate:,} here)"
+        )
+    return need
+
+
+#: Launcher settings that must be positive integers (None: the launcher's default).
+_POSITIVE_LAUNCHER_KEYS = (
+    "timeout_min",
+    "cpus_per_task",
+    "gpus_per_node",
+    "tasks_per_node",
+    "nodes",
+    "array_parallelism",
+    "max_num_timeout",
+)
+
+
+def check_launcher(cfg: DictConfig) -> None:
+    """Refuse launcher and sweeper settings that would fail (or hang) once jobs start."""
+    from omegaconf import OmegaConf
+
+    from experiments import cores
+
+    hydra_cfg = cfg.hydra
+    launcher = OmegaConf.to_container(hydra_cfg.launcher, resolve=False) or {}
+    target = str(launcher.get("_target_", ""))
+    cpus = cores.available()
+
+    def integer(key: str, value: Any, low: int, high: int | None, extra: str = "") -> None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
+        if not ok or (high is not None and value > high):
+            allowed = f"{low} to {high}" if high is not None else f"an integer, at least {low}"
+            raise P.ParameterError(
+                f"hydra.launcher.{key}={value!r} is not allowed: expected {allowed}{extra}"
+            )
+
+    if "joblib" in target:
+        n_jobs = launcher.get("n_jobs", -1)
+        if n_jobs != -1:  # more jobs than cores only share the cores (docs/SWEEPS.md)
+            integer("n_jobs", n_jobs, 1, None, f", or -1 (every core; {cpus} here)")
+    if "submitit" in target:
+        for key in _POSITIVE_LAUNCHER_KEYS:
+            if launcher.get(key) is not None and not (key == "gpus_per_node"):
+                integer(key, launcher[key], 1, None)
+        if launcher.get("gpus_per_node") is not None:
+            integer("gpus_per_node", launcher["gpus_per_node"], 0, None)
+        mem = launcher.get("mem_gb")
+        if mem is not None and (
+            isinstance(mem, bool) or not isinstance(mem, int | float) or mem <= 0
+        ):
+            raise P.ParameterError(
+                f"hydra.launcher.mem_gb={mem!r} is not allowed: expected a positive number"
+            )
+    if "ray" in target:
+        ray = launcher.get("ray") or {}
+        init, remote = ray.get("init") or {}, ray.get("remote") or {}
+        if init.get("num_cpus") is not None:
+            integer("ray.init.num_cpus", init["num_cpus"], 1, None)
+        if remote.get("num_cpus") is not None:
+            n = remote["num_cpus"]
+            if isinstance(n, bool) or not isinstance(n, int | float) or n <= 0:
+                raise P.ParameterError(
+                    f"hydra.launcher.ray.remote.num_cpus={n!r} is not allowed: "
+                    "expected a positive number"
+                )
+        if remote.get("max_calls") is not None:
+            integer("ray.remote.max_calls", remote["max_calls"], 0, None)
+    sweeper = OmegaConf.to_container(hydra_cfg.sweeper, resolve=False) or {}
+    batch = sweeper.get("max_batch_size")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        raise P.ParameterError(
+            f"hydra.sweeper.max_batch_size={batch!r} is not allowed: expected an integer, "
+            "at least 1, or null (no limit)"
+        )
+
+
+def check_subdir(cfg: DictConfig, jobs: int | None) -> None:
+    """``hydra.sweep.subdir`` must name a folder inside ``hydra.sweep.dir`` that differs from job
+    to job (the default ``${hydra.job.num}`` does): a constant one would make every job write
+    the same folder, ``..`` or an absolute path would write outside the sweep."""
+    from omegaconf import OmegaConf
+
+    raw = OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir")
+    text = "" if raw is None else str(raw).strip()
+    allowed = "a folder inside hydra.sweep.dir that differs per job, e.g. ${hydra.job.num}"
+    if text in ("", "."):
+        raise P.ParameterError(
+            f"hydra.sweep.subdir={text!r} would put the jobs in the sweep folder itself: "
+            f"expected {allowed}"
+        )
+    parts = Path(text.replace("${", "").replace("}", "")).parts
+    if text.startswith(("/", "~")) or ".." in parts:
+        raise P.ParameterError(
+            f"hydra.sweep.subdir={text!r} leaves hydra.sweep.dir: expected {allowed}"
+        )
+    if "${" not in text and (jobs is None or jobs > 1):
+        raise P.ParameterError(
+            f"hydra.sweep.subdir={text!r} is the same for every job, so the jobs would write one "
+            f"folder: expected {allowed}"
+        )

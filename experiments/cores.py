@@ -23,11 +23,17 @@ PARALLEL_FROM = 500_000
 _pools: dict[int, ProcessPoolExecutor] = {}  # size -> the pool, kept for the next large run
 
 
+def available() -> int:
+    """The cores this process may run on (its CPU affinity, else the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def workers_for(requested: int, replicates: int) -> int:
     """How many processes run a point: ``requested`` (0 = every available core), but one below
     ``PARALLEL_FROM`` replicates, where starting worker processes costs more than it saves."""
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    wanted = int(requested) if requested > 0 else int(available or 1)
+    wanted = int(requested) if requested > 0 else available()
     return max(1, wanted) if replicates >= PARALLEL_FROM else 1
 
 
@@ -49,6 +55,15 @@ def executor(workers: int) -> ProcessPoolExecutor:
     return _pools[size]
 
 
+def shutdown() -> None:
+    """Stop the worker processes now (after Ctrl+C): their batches are not waited for."""
+    for pool in _pools.values():
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+    _pools.clear()
+
+
 def warm_up(workers: int) -> None:
     """Start the worker processes now; each imports the model as it starts (no-op for one)."""
     if workers > 1:
@@ -59,8 +74,11 @@ def warm_up(workers: int) -> None:
 
 def _start_worker(parent: str) -> None:
     """In a new worker: end with ``parent`` (the run's process), and import the model now."""
+    import signal
+
     from experiments import watchdog
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the run's to answer, in one line
     os.environ[watchdog.ENV] = parent
     watchdog.guard()
     import experiments.runner  # noqa: F401  (the import is the point)

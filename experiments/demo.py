@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from contract.files import SUMMARY_FILE
 from experiments import sweep
 from sim import params as P
 
@@ -133,7 +134,7 @@ def _history_matched(sweep_dir: Path, overrides: Sequence[str]) -> tuple[Path, d
     done = subprocess.run(
         [*cmd, f"hydra.run.dir={out}"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    summary = out / "summary.json"
+    summary = out / SUMMARY_FILE
     if done.returncode != 0 or not summary.exists():
         print(f"history-matched run failed: {done.stderr.decode()[-500:]}", file=sys.stderr)
         return None

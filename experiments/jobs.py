@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from contract import files as F
+from contract.cli import UsageError
 from contract.io import remove_stale_tmp, sha256, write_json
 from sim import params as P
 from sim.classifier import SCENARIOS
@@ -105,16 +106,39 @@ def point_rows(rows: pd.DataFrame, point: int | None = None) -> pd.DataFrame:
     return sums.frame()
 
 
+class FolderTaken(UsageError):
+    """Another job of the same sweep wrote this folder (``hydra.sweep.subdir`` is not unique)."""
+
+
+def other_job(jobdir: Path, identity: str | None, job: int) -> int | None:
+    """The number of another job of sweep ``identity`` whose files are in ``jobdir``, or None."""
+    for name in (F.DONE_FILE, F.ERROR_FILE):
+        try:
+            data = json.loads((jobdir / name).read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            continue
+        if name == F.DONE_FILE and data.get("sweep_identity") != identity:
+            continue
+        other = data.get("job")
+        if isinstance(other, int) and other != job:
+            return other
+    return None
+
+
 def mark_done(
     jobdir: Path,
     fingerprint: str,
     summary: dict[str, Any],
     previous: str | None,
     identity: str | None = None,
+    job: int | None = None,
 ) -> None:
-    """Write ``done.json`` last: fingerprint, model version, sweep identity, file hashes."""
+    """Write ``done.json`` last: fingerprint, model version, sweep identity, job, file hashes."""
     hashes = {f: sha256(jobdir / f) for f in F.JOB_FILES if (jobdir / f).exists()}
     payload = {
+        "job": job,
         "fingerprint": fingerprint,
         "model_version": summary.get("model_version"),
         "sweep_identity": identity,

@@ -13,6 +13,10 @@ directory, renamed into place only when complete):
 - ``runs.parquet``: one row per replicate of the selected world with its pattern indicators and
   every model parameter as a column.
 
+``--out`` may be a new or empty directory, or an earlier replay directory: there only these three
+files are replaced, and any other file (notes, ``report.html``) is left as it is. ``--replicates``
+is refused when the replay would not fit in the memory available (the estimate is in the error).
+
 ``key=value`` arguments set model parameters (dotted keys of ``sim.params``), e.g.
 ``russia.summit_rate=0.5``. ``python -m analysis.replay_report DIR`` draws the report.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -37,7 +42,17 @@ import yaml
 from contract.cli import OneLineParser, UsageError, run
 from contract.files import REPLAY_FILE, RUNS_FILE
 from contract.files import REPLAY_QUARTERS_FILE as QUARTERS_FILE
-from contract.io import model_version, versions, writable_dir_problem, write_json, write_parquet
+from contract.io import (
+    DiskFull,
+    disk_full_message,
+    is_disk_full,
+    model_version,
+    temp_path,
+    versions,
+    writable_dir_problem,
+    write_json,
+    write_parquet,
+)
 from sim import params as P
 from sim import replay
 from sim.world import History
@@ -119,48 +134,123 @@ def build(
     return payload, quarters, rows
 
 
+#: The files a replay writes; only these are ever replaced in ``--out`` (other files stay).
+OWN_FILES = (QUARTERS_FILE, RUNS_FILE, REPLAY_FILE)  # replay.json last: it marks a complete one
+REPORT_FILE = "report.html"  # written by analysis.replay_report from the replay's files
+
+
 def write(
     outdir: Path, payload: dict[str, Any], quarters: pd.DataFrame, rows: pd.DataFrame
-) -> None:
-    """Write the three files into a temporary sibling directory, then rename it to ``outdir``."""
+) -> list[str]:
+    """Write the three files; return notes for the user.
+
+    A new directory is built as a temporary sibling and renamed into place when complete. In an
+    earlier replay directory (it holds a ``replay.json`` this command wrote) only the three files
+    are replaced, each written to a temporary name first and renamed, ``replay.json`` last;
+    every other file there (notes, a report) is left as it is. Any other non-empty directory is
+    refused. A full disk leaves nothing behind and says how much was needed.
+    """
     outdir = outdir.resolve()
     check_out(outdir)
-    if outdir.exists() and not outdir.is_dir():
-        raise ReplayError(f"--out {outdir} exists and is not a directory")
-    if outdir.is_dir() and any(outdir.iterdir()) and not (outdir / REPLAY_FILE).exists():
-        raise ReplayError(
-            f"--out {outdir} is a non-empty directory that is not a replay directory; "
-            "choose a new or empty directory (or an earlier replay directory to replace)"
-        )
+    meta = {k: payload[k] for k in ("model_version", "seed", "replicates", "counterfactual")}
+    frames = {QUARTERS_FILE: quarters, RUNS_FILE: rows}
+    notes = []
+    try:
+        if outdir.is_dir():
+            _replace_in(outdir, frames, meta, payload)
+            if (outdir / REPORT_FILE).exists():
+                notes.append(
+                    f"{outdir / REPORT_FILE} shows the previous replay: redraw it with "
+                    f"python -m analysis.replay_report {outdir}"
+                )
+        else:
+            _write_new(outdir, frames, meta, payload)
+    except OSError as error:
+        if is_disk_full(error):
+            need = sum(int(f.memory_usage(deep=True).sum()) for f in frames.values())
+            raise DiskFull(disk_full_message(outdir.parent, need)) from None
+        raise
+    return notes
+
+
+def _write_new(
+    outdir: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any], payload: dict[str, Any]
+) -> None:
     outdir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=outdir.parent))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; a run directory is not
     try:
-        meta = {k: payload[k] for k in ("model_version", "seed", "replicates", "counterfactual")}
-        write_parquet(tmp / QUARTERS_FILE, quarters, meta)
-        write_parquet(tmp / RUNS_FILE, rows, meta)
+        for name, frame in frames.items():
+            write_parquet(tmp / name, frame, meta)
         write_json(tmp / REPLAY_FILE, payload)  # last: its presence marks completeness
-        if outdir.exists():
-            old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
-            os.replace(outdir, old)
-            os.replace(tmp, outdir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, outdir)
+        os.rename(tmp, outdir)  # fails if another process made outdir meanwhile: nothing replaced
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
+def _replace_in(
+    outdir: Path, frames: dict[str, pd.DataFrame], meta: dict[str, Any], payload: dict[str, Any]
+) -> None:
+    temps: dict[str, Path] = {}
+    try:
+        for name, frame in frames.items():
+            temps[name] = temp_path(outdir / name)
+            write_parquet(temps[name], frame, meta)
+        temps[REPLAY_FILE] = temp_path(outdir / REPLAY_FILE)
+        write_json(temps[REPLAY_FILE], payload)
+        for name in OWN_FILES:  # replay.json last
+            os.replace(temps.pop(name), outdir / name)
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+
+
+def _is_replay(outdir: Path) -> bool:
+    try:
+        payload = json.loads((outdir / REPLAY_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(payload, dict) and payload.get("kind") == "replay"
+
+
 def check_out(outdir: Path) -> None:
-    """Refuse an output directory that cannot be written (before the replay runs)."""
+    """Refuse an output directory that cannot be written, or that holds files other than an
+    earlier replay's (before the replay runs)."""
     problem = writable_dir_problem(outdir.parent)
     if problem:
         raise ReplayError(f"--out {outdir}: {problem}; choose a directory you can write to")
     if outdir.exists() and not outdir.is_dir():
         raise ReplayError(f"--out {outdir} exists and is not a directory")
+    if outdir.is_dir():
+        problem = writable_dir_problem(outdir)
+        if problem:
+            raise ReplayError(f"--out {outdir}: {problem}; choose a directory you can write to")
+        entries = sorted(p.name for p in outdir.iterdir() if not p.name.endswith(".tmp"))
+        if entries and not _is_replay(outdir):
+            raise ReplayError(
+                f"--out {outdir} holds {entries[0]} and no replay.json of this command: not a "
+                "replay directory, so nothing in it is replaced; choose a new or empty "
+                "directory (or an earlier replay directory)"
+            )
+
+
+#: Peak memory per replicate of the replay (both worlds, every series, the tables), measured
+#: as docs/SWEEPS.md shows for runs ("Memory bounds"), plus what the interpreter and model hold.
+REPLAY_BYTES_PER_REPLICATE = 16_000  # measured 11,500 (2,000 and 8,000 replicates), +40 %
+REPLAY_FIXED_BYTES = 300_000_000  # measured 270 MB after the first replay
+
+
+def check_memory(replicates: int) -> None:
+    """Refuse ``--replicates`` whose estimated memory exceeds the memory available now."""
+    from experiments.config import check_memory as check
+
+    try:
+        check("--replicates", replicates, REPLAY_BYTES_PER_REPLICATE, REPLAY_FIXED_BYTES)
+    except P.ParameterError as error:
+        raise ReplayError(str(error)) from None
 
 
 def _positive(text: str) -> int:
@@ -202,14 +292,17 @@ def main(argv: list[str] | None = None) -> int:
         raise ReplayError(f"--seed {args.seed} is out of range: expected an integer in [0, 2**63)")
     values = parse_overrides(args.overrides)
     check_out(out.resolve())
+    check_memory(args.replicates)
     payload, quarters, rows = build(args.replicates, args.seed, args.counterfactual, values)
-    write(out, payload, quarters, rows)
+    notes = write(out, payload, quarters, rows)
     world = args.counterfactual or "factual"
     print(f"replay {world}: {args.replicates} replicates, seed {args.seed}")
     for v in [*payload["patterns"], payload["counterfactual_check"]]:
         verdict = "PASS" if v["passed"] else "FAIL"
         print(f"{v['pattern']:>7} {verdict}  {v['measured']}  [tolerance: {v['tolerance']}]")
     print(f"outputs: {out}  (report: python -m analysis.replay_report {out})")
+    for note in notes:
+        print(f"note: {note}")
     return 0
 
 

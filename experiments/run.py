@@ -12,11 +12,18 @@ redone with the reason, and an error is recorded in ``error.json`` instead of st
 (``experiments.jobs``). When ``design.method`` is not ``none`` the job evaluates one chunk of a
 sampled design (``experiments.design``). Every expected error before the run starts is one line
 (``experiments.config.preflight``, ``contract.cli``).
+
+A single run's folder belongs to one run (``experiments.folders``: a different run into it is
+refused, the same command reuses a complete result or redoes an incomplete one); a process holds
+a folder's lock while it writes it. Ctrl+C or SIGTERM ends any run or sweep with ``error:
+interrupted`` and exit 130; a failed or interrupted run removes its result files (and a folder the
+command made), and a full disk is one line saying how much the output needed.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -88,12 +95,16 @@ def run(
     resume: bool = False,
     identity: str | None = None,
     parallel: bool = True,
+    job: int | None = None,
 ) -> dict[str, Any]:
     """Run the composed config and write its files into ``outdir``; return the summary.
 
     With ``resume``, a complete matching result already in ``outdir`` is returned as it is.
     With ``parallel``, a large point is split over ``output.workers`` processes (0 = every
-    available core); the summary says how many ran it (``workers``).
+    available core); the summary says how many ran it (``workers``). The folder is locked while
+    the run writes it (``contract.io.folder_lock``). A run that fails or is interrupted removes
+    its result files, so no file of a half-written run remains under a result's name; a full
+    disk is one line saying how much the output needed.
     """
     from experiments import cores
 
@@ -102,16 +113,57 @@ def run(
     cores.warm_up(workers)  # the workers import the model while this process prepares the run
 
     from contract import files as F
-    from contract.io import ParquetStream, model_version, provenance, write_json, write_parquet
+    from contract.io import folder_lock, model_version
+
+    key = "hydra.run.dir" if job is None else "hydra.sweep.subdir"
+    with folder_lock(outdir, key):
+        from experiments import jobs
+
+        if job is not None:
+            other = jobs.other_job(outdir, identity, job)
+            if other is not None:
+                raise jobs.FolderTaken(
+                    f"hydra.sweep.subdir puts job {job} into {outdir}, the folder of job {other}: "
+                    "expected a folder per job, e.g. ${hydra.job.num}"
+                )
+        reason = None
+        if resume:
+            complete, reason = jobs.check_complete(outdir, fingerprint, model_version(), identity)
+            if complete:
+                summary = json.loads((outdir / F.SUMMARY_FILE).read_text())
+                return {**summary, "reused": True}
+        previous = jobs.clear_job(outdir, reason)
+        try:
+            return _write(
+                cfg, outdir, fingerprint, seed, extra, inputs, workers, previous, identity, job
+            )
+        except BaseException as error:
+            jobs.clear_job(outdir, None)  # no result file without done.json, nor done.json alone
+            from contract.io import DiskFull, disk_full_message, is_disk_full
+
+            if is_disk_full(error):
+                need = int(extra["replicates"]) * config.DISK_BYTES_PER_REPLICATE
+                raise DiskFull(disk_full_message(outdir, need)) from None
+            raise
+
+
+def _write(
+    cfg: DictConfig,
+    outdir: Path,
+    fingerprint: str,
+    seed: int,
+    extra: dict[str, Any],
+    inputs: Callable[[], Inputs],
+    workers: int,
+    previous: str | None,
+    identity: str | None,
+    job: int | None,
+) -> dict[str, Any]:
+    """Run the replicates and write the files, each atomically, ``done.json`` last."""
+    from contract import files as F
+    from contract.io import ParquetStream, provenance, write_json, write_parquet
     from experiments import jobs, results, runner
 
-    reason = None
-    if resume:
-        complete, reason = jobs.check_complete(outdir, fingerprint, model_version(), identity)
-        if complete:
-            summary = json.loads((outdir / F.SUMMARY_FILE).read_text())
-            return {**summary, "reused": True}
-    previous = jobs.clear_job(outdir, reason)
     params, replicates, points = inputs()
     meta = provenance(fingerprint, seed)
     started = time.perf_counter()
@@ -136,7 +188,7 @@ def run(
         write_parquet(outdir / F.QUANTILES_FILE, out.fan, meta)
     write_json(outdir / F.SUMMARY_FILE, summary)
     write_parquet(outdir / F.POINTS_FILE, out.points, meta)
-    jobs.mark_done(outdir, fingerprint, summary, previous, identity)
+    jobs.mark_done(outdir, fingerprint, summary, previous, identity, job)
     return summary
 
 
@@ -160,28 +212,56 @@ def main(cfg: DictConfig) -> None:
     hydra_cfg = HydraConfig.get()
     outdir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode != RunMode.MULTIRUN:
-        summary = run(cfg, outdir)  # imports the model after starting any worker processes
+        from contract.cli import EXPECTED, fail
+        from experiments import folders
+
+        try:
+            summary = run(cfg, outdir, resume=True)  # imports the model after starting workers
+        except EXPECTED as error:
+            folders.clean_interrupted()  # a folder this command made goes with the failed run
+            fail(error, code=1 if isinstance(error, OSError) else 2)
         from experiments import results
 
         print(results.format_table(summary))
-        print(
-            f"workers: {summary['workers']} process(es) for {summary['n']:,} replicates "
-            f"({summary['runs_per_second']:,.0f} runs/s)"
-        )
+        if summary.get("reused"):
+            print(f"reused: {outdir} already holds this run, complete (nothing was run again)")
+        else:
+            print(
+                f"workers: {summary['workers']} process(es) for {summary['n']:,} replicates "
+                f"({summary['runs_per_second']:,.0f} runs/s)"
+            )
         print(f"outputs: {outdir}")
         return
     from experiments import jobs, sweep, watchdog
 
+    if watchdog.in_worker():  # Ctrl+C reaches every process: the driver answers it, in one line
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     watchdog.guard()  # a worker process stops when the sweep's driver is gone
     job = int(hydra_cfg.job.num)
     overrides = list(hydra_cfg.overrides.task)
-    ident = sweep.read_identity(Path(hydra_cfg.sweep.dir))
+    root = Path(hydra_cfg.sweep.dir).absolute().resolve()
+    if root not in outdir.resolve().parents:
+        print(
+            f"error: job {job} [{' '.join(overrides)}] not run: hydra.sweep.subdir puts it in "
+            f"{outdir}, outside hydra.sweep.dir={root}",
+            file=sys.stderr,
+        )
+        return
+    ident = sweep.read_identity(root)
     try:
         summary = run(  # the launcher spreads the jobs over the cores: one process each
-            cfg, outdir, resume=True, identity=ident["id"] if ident else None, parallel=False
+            cfg,
+            outdir,
+            resume=True,
+            identity=ident["id"] if ident else None,
+            parallel=False,
+            job=job,
         )
     except Exception as error:  # one failing cell must not stop the sweep (issue 3)
-        jobs.record_failure(outdir, job, overrides, error)
+        from contract.io import FolderBusy
+
+        if not isinstance(error, FolderBusy | jobs.FolderTaken):  # not this job's folder
+            jobs.record_failure(outdir, job, overrides, error)
         print(f"error: job {job} [{' '.join(overrides)}] failed: {error}", file=sys.stderr)
         return
     shares = "  ".join(f"{s} {r['share']:.1%}" for s, r in summary["scenarios"].items())
@@ -189,6 +269,46 @@ def main(cfg: DictConfig) -> None:
     print(f"job {job} {status} [{' '.join(overrides)}]: {shares} (n={summary['n']})")
 
 
+def _guard_hydra_snapshot() -> None:
+    """Hydra writes ``.hydra/`` before the run starts, outside the run's own error handling: an
+    error there (a full disk) becomes one line too, and the folder this command made goes."""
+    from hydra.core import utils
+
+    save = utils._save_config
+
+    def guarded(cfg: Any, filename: str, output_dir: Path) -> None:
+        try:
+            save(cfg, filename, output_dir)
+        except OSError as error:
+            from contract.cli import fail
+            from contract.io import disk_full_message, is_disk_full
+            from experiments import folders
+
+            folders.clean_interrupted()
+            fail(disk_full_message(Path(output_dir)) if is_disk_full(error) else error, code=1)
+
+    utils._save_config = guarded
+
+
+def _interrupted() -> None:
+    """After Ctrl+C or SIGTERM: stop this run's worker processes, remove a folder it made."""
+    from experiments import cores, folders
+
+    cores.shutdown()
+    folders.clean_interrupted()
+
+
 if __name__ == "__main__":
-    start_workers(config.preflight(sys.argv[1:]))
-    sys.exit(main())
+    from contract.cli import EXIT_INTERRUPTED, interrupt_on_sigterm
+
+    interrupt_on_sigterm()
+    _guard_hydra_snapshot()
+    try:
+        start_workers(config.preflight(sys.argv[1:]))
+        sys.exit(main())
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not cut the cleanup
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _interrupted()
+        print("error: interrupted", file=sys.stderr, flush=True)
+        sys.exit(EXIT_INTERRUPTED)

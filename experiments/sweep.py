@@ -144,7 +144,7 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> str:
 
 
 def _is_job_dir(path: Path) -> bool:
-    known = {".hydra", *F.JOB_FILES, DONE_FILE, ERROR_FILE}
+    known = {".hydra", *F.JOB_FILES, DONE_FILE, ERROR_FILE, F.LOCK_FILE}
     return all(c.name in known or c.name.endswith(".tmp") for c in path.iterdir())
 
 

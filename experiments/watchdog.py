@@ -61,6 +61,12 @@ def _watch(value: str) -> None:
             os._exit(EXIT_CODE)
 
 
+def in_worker() -> bool:
+    """Whether this process is a worker of a sweep (the driver recorded itself, not this pid)."""
+    value = os.environ.get(ENV, "")
+    return bool(value) and value.split(":")[1:2] != [str(os.getpid())]
+
+
 def guard() -> None:
     """In a worker process of a sweep, end the process when the driver dies (once per process)."""
     value = os.environ.get(ENV, "")
