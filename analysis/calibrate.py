@@ -60,7 +60,7 @@ from scipy import stats
 from analysis.stats import proportion_ci
 from contract.cli import OneLineParser
 from contract.cli import run as run_command
-from contract.io import atomic_write, model_version, versions
+from contract.io import atomic_write, jsonable, model_version, versions
 from contract.safe import output_dir_problem, write_files
 from sim import params as P
 from sim.classifier import SCENARIOS, classify
@@ -529,18 +529,10 @@ def run(
             "posterior_predictive.csv": ppc_table.to_csv(index=False),
             "posterior.csv": frame.to_csv(index=False),
             "posterior.png": buf.getvalue(),
-            "calibration.json": json.dumps(payload, indent=2, default=_jsonable) + "\n",
+            "calibration.json": json.dumps(payload, indent=2, default=jsonable) + "\n",
         },
     )
     return payload
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
 
 
 def format_payload(payload: Mapping[str, Any]) -> str:

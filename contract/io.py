@@ -171,11 +171,12 @@ class ParquetStream:
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write JSON (indented, numpy values converted) atomically."""
-    text = json.dumps(payload, indent=2, sort_keys=False, default=_jsonable)
+    text = json.dumps(payload, indent=2, sort_keys=False, default=jsonable)
     write_text(path, text + "\n")
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A numpy value as plain JSON (``json.dumps(..., default=jsonable)``), anything else as text."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
