@@ -513,3 +513,33 @@ def test_M15_the_stockpile_limit_alone_cuts_S1_by_more_than_half() -> None:
     b = (free["scenario"] == "S1").astype(float)
     diff = b - 2 * a  # S1(free) − 2·S1(kept) > 0 beyond sampling error
     assert diff.mean() > Z * diff.std(ddof=1) / np.sqrt(diff.size), (a.mean(), b.mean())
+
+
+def test_M04_M08_M15_russian_inputs_raise_production_up_to_the_economic_base() -> None:
+    """M04, M08, M15 (issue 21): the munitions trade pays for production capacity above what the
+    DPRK's own economy replaces; without a trade capacity stays there; the ceiling bounds it."""
+    base = {"russia.war_demand": 8.0, "stockpile.reserve": 5.0}
+    own = P.BY_KEY["stockpile.depreciation"].default * P.BY_KEY["stockpile.dprk"].default
+    trade = RussiaDPRKModel(base, replicates=R, seed=SEED, horizon=0)
+    none = RussiaDPRKModel({**base, "russia.war_demand": 0.0}, replicates=R, seed=SEED, horizon=0)
+    np.testing.assert_allclose(none.dprk.capacity, own)  # no inputs: own production only
+    assert_larger(trade.dprk.capacity, none.dprk.capacity, "production capacity")
+    low = RussiaDPRKModel(
+        {**base, "stockpile.capacity_ceiling": 1.0}, replicates=R, seed=SEED, horizon=0
+    )
+    np.testing.assert_allclose(low.dprk.capacity, own)  # a ceiling of 1: no room to grow
+    assert np.all(
+        trade.dprk.capacity <= own * P.BY_KEY["stockpile.capacity_ceiling"].default + 1e-9
+    )
+
+
+def test_F03_no_summit_while_the_dprk_is_closed_to_delegations() -> None:
+    """F03 (record input ``visits_open``): no summit-level visit 2020Q1–2023Q2, though the war of
+    2022 raises Russia's interest; visits resume once the border reopens to delegations."""
+    from sim.replay import run_replay
+
+    result = run_replay(replicates=2000, seed=SEED)
+    closed = result.series["summit"][result.window("2020Q1", "2023Q2")]
+    assert closed.sum() == 0
+    reopened = result.series["summit"][result.window("2023Q3", "2024Q3")]
+    assert reopened.mean() > 0.2
