@@ -24,7 +24,7 @@ from sim import params as P
 
 def _field_type(param: P.Param) -> Any:
     # Parameters with named levels accept a number or a level name: checked by validate().
-    return Any if param.levels else param.kind
+    return Any if param.levels or param.switch else param.kind
 
 
 def _group_dataclass(group: str) -> type:

@@ -140,13 +140,11 @@ class Russia(StateAgent):
         more step of control; missile and nuclear tiers also break the nuclear taboo.
         """
         p = self.p
-        if not np.any(p["limits.technology"]):
-            return np.ones_like(tier, dtype=float)
-        open_share = 1 - p["russia.tech_control"]
+        strength = p["limits.technology"]  # the guard × its strength (0: no reluctance)
+        open_share = 1 - p["russia.tech_control"] * strength
         steps_of_control = np.maximum(tier - CIVIL, 0)
-        taboo = np.where(tier >= MISSILE, 1 - p["russia.nuclear_taboo"], 1)
-        guarded = open_share**steps_of_control * taboo
-        return np.where(p["limits.technology"], guarded, 1)
+        taboo = np.where(tier >= MISSILE, 1 - p["russia.nuclear_taboo"] * strength, 1)
+        return open_share**steps_of_control * taboo
 
     def consider_technology(self) -> np.ndarray:
         """Whether Russia hands over the next technology tier this quarter.
@@ -296,11 +294,15 @@ class DPRK(StateAgent):
 
         Names: M15 (it cannot keep supplying large quantities without exhausting its reserves;
         it lacks the economic base to produce them), M04 (it ships while it wants something in
-        return). With ``limits.stockpile`` off it ships whatever Russia asks.
+        return). What it ships from its reserve when the limit is weaker than a certainty is
+        settled with Russia's demand (``RussiaDPRKModel.settle_exchanges``).
         """
         available = np.maximum(self.stockpile - self.reserve, 0)
-        offer = np.where(self.p["limits.stockpile"], available, np.inf)
-        return np.where(self.interest > self.p["dprk.supply_interest"], offer, 0)
+        return np.where(self.willing(), available, 0)
+
+    def willing(self) -> np.ndarray:
+        """Whether the DPRK wants to supply at all this quarter (M04: something in return)."""
+        return self.interest > self.p["dprk.supply_interest"]
 
     def consider_troops(self) -> np.ndarray:
         """Keep, send or withdraw soldiers fighting for Russia.

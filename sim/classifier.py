@@ -1,14 +1,16 @@
-"""The scenario classifier: S1, S2 or neither, per replicate, by the markers of docs/ODD.md §7.9.
+"""The scenario classifier: S1, S2 or neither, per replicate, by the markers of docs/ODD.md §7.9.1.
 
 The article names two futures and judges the second likelier (ARTICLE.md, Дүгнэлт). Each is
-defined marker by marker from the Mongolian text, per domain, on *delivered* cooperation measured
-as change relative to the start (2024Q3):
+defined marker by marker from the Mongolian text (§7.9.1 quotes the line of each), on *delivered*
+cooperation measured against each replicate's own 2024Q3. Defence is two channels, munitions and
+troops (F13), each with its own markers:
 
-- **S1 "the alliance expands in every field"**: defence holds into the medium term, the economy
-  expands, militarily useful technology goes over, Russia openly sets the regime aside.
-- **S2 "merely a message"**: a short-term burst of defence cooperation that does not last, barter
-  trade that does not expand, only non-threatening technology, Russia formally within the old
-  sanctions, no 'next level' document.
+- **S1 "the alliance expands in every field"**: the munitions trade holds into the medium term,
+  arms production grows, the economy expands, militarily useful technology goes over, and Russia
+  no longer keeps to the old sanctions (loopholes or open breach; no open breach required).
+- **S2 "merely a message"**: a short-term burst of munitions that neither expands nor lasts, the
+  DPRK not drawn further into the war, barter trade that does not expand, only non-threatening
+  technology, Russia formally within the old sanctions, no 'next level' document.
 
 Anything else is ``neither``, with its kind (no burst, lasting defence, mixed, in between); no
 run is forced into S1 or S2. Horizons and thresholds are ``classifier.*`` parameters.
@@ -26,7 +28,7 @@ if TYPE_CHECKING:  # the model, not ``sim.model``: sim's modules import one anot
     from mesa import Model
 
 SCENARIOS = ("S1", "S2", "neither")
-# S2-defence: "limited room to expand" — the medium-term mean may not exceed the start level.
+# S2-defence: "limited room to expand" — the medium-term munitions rate may not exceed 2024Q3's.
 NO_EXPANSION = 1.0
 # Oil above the UN cap by less than this (float32 rounding of the trajectory) is not a breach.
 CAP_TOLERANCE = 1e-6
@@ -108,47 +110,60 @@ def indicators(model: Model, upto: int | None = None) -> dict[str, np.ndarray]:
         "summits": model.summit_count.copy(),
         "rok_ships_shells": model.rok.ships_shells.copy(),
         "war_ended": model.world.war == 0,
+        # The munitions rate of the replicate's own 2024Q3 (issue 21), the base of its ratios.
+        "munitions_start": np.asarray(model.start_state["munitions_rate"], dtype=float).copy(),
+        # S2-troops: soldiers sent after 2024Q4 while none were deployed the quarter before.
+        "troops_redeployed": (tr["troops"][1:] > tr["troops"][:-1]).any(axis=0)
+        if upto > 1
+        else np.zeros(model.R, dtype=bool),
         "defence_start": np.broadcast_to(model.start_levels["defence"], (model.R,)).astype(float),
         "economic_start": np.broadcast_to(model.start_levels["economic"], (model.R,)).astype(float),
     }
     for h in HORIZONS:
         mask = win[h]
         out[f"munitions_{h}"] = _time_sum(np.where(mask, tr["munitions"], 0))
+        out[f"munitions_ratio_{h}"] = _ratio(_mean(tr["munitions"], mask), out["munitions_start"])
         out[f"breach_share_{h}"] = _mean(breach, mask)
         for d in ("political", "defence", "economic", "technology"):
             out[f"{d}_{h}"] = _mean(tr[d], mask)
         out[f"defence_ratio_{h}"] = _ratio(out[f"defence_{h}"], out["defence_start"])
         out[f"economic_ratio_{h}"] = _ratio(out[f"economic_{h}"], out["economic_start"])
+    out["unobserved_share_medium"] = _mean(tr["posture"] >= LOOPHOLES, win["medium"])
+    out["production_ratio_medium"] = _mean(tr["production"], win["medium"])
     later = win["medium"] | win["long"]
     out["cash_share_later"] = _mean(tr["cash_share"], later)
     return out
 
 
-# The order in which S2's markers are checked for ``s2_failed`` (docs/ODD.md §7.9).
-S2_MARKERS = ("burst", "defence", "economy", "technology", "sanctions", "documents")
-S1_MARKERS = ("defence", "economy", "technology", "sanctions")
+# The order in which S2's markers are checked for ``s2_failed`` (docs/ODD.md §7.9.1).
+S2_MARKERS = ("burst", "defence", "troops", "economy", "technology", "sanctions", "documents")
+S1_MARKERS = ("munitions", "production", "economy", "technology", "sanctions")
 NEITHER_KINDS = ("no_burst", "lasting_defence", "mixed", "in_between")
 
 
+def _fallback(ind: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """The long-term value of ``name``, or the medium one while the long window is still empty
+    (the app's live view): NaN comparisons are False, so in the first year no marker of the
+    medium term holds and every run is "neither"."""
+    long, medium = ind[f"{name}_long"], ind[f"{name}_medium"]
+    return np.where(np.isnan(long), medium, long)
+
+
 def markers(ind: dict[str, np.ndarray], p: dict) -> dict[str, dict[str, np.ndarray]]:
-    """Each S1 and S2 marker of docs/ODD.md §7.9, per replicate (True = the marker holds)."""
-    # While a trajectory is cut short (the app's live view), an empty long window falls back to
-    # the medium one; NaN comparisons are False, so in the first year no marker of the medium
-    # term holds and every run is "neither".
-    long = np.where(
-        np.isnan(ind["defence_ratio_long"]), ind["defence_ratio_medium"], ind["defence_ratio_long"]
-    )
+    """Each S1 and S2 marker of docs/ODD.md §7.9.1, per replicate (True = the marker holds)."""
     expands = ind["economic_ratio_medium"] >= p["classifier.s1_economic_growth"]
     s1 = {
-        "defence": ind["defence_ratio_medium"] >= p["classifier.s1_defence_ratio"],
+        "munitions": ind["munitions_ratio_medium"] >= p["classifier.s1_defence_ratio"],
+        "production": ind["production_ratio_medium"] >= p["classifier.s1_production_ratio"],
         "economy": expands,
         "technology": ind["tech_tier_medium"] >= p["classifier.s1_tech_tier"],
-        "sanctions": ind["breach_share_medium"] >= p["classifier.s1_breach_share"],
+        "sanctions": ind["unobserved_share_medium"] >= p["classifier.s1_unobserved_share"],
     }
     s2 = {
-        "burst": ind["defence_ratio_short"] >= p["classifier.s2_burst_ratio"],
-        "defence": (ind["defence_ratio_medium"] <= NO_EXPANSION)
-        & (long <= p["classifier.s2_defence_ratio"]),
+        "burst": ind["munitions_ratio_short"] >= p["classifier.s2_burst_ratio"],
+        "defence": (ind["munitions_ratio_medium"] <= NO_EXPANSION)
+        & (_fallback(ind, "munitions_ratio") <= p["classifier.s2_defence_ratio"]),
+        "troops": ~ind["troops_redeployed"],
         "economy": (ind["cash_share_later"] < p["classifier.s2_cash_share"])
         & ~expands
         & ~np.isnan(ind["economic_ratio_medium"]),
@@ -160,14 +175,14 @@ def markers(ind: dict[str, np.ndarray], p: dict) -> dict[str, dict[str, np.ndarr
 
 
 def label(ind: dict[str, np.ndarray], p: dict) -> dict[str, np.ndarray]:
-    """S1, S2 or neither, the kind of neither and the first failing S2 marker (§7.9)."""
+    """S1, S2 or neither, the kind of neither and the first failing S2 marker (§7.9.1)."""
     mk = markers(ind, p)
     s1 = np.logical_and.reduce([mk["S1"][k] for k in S1_MARKERS])
     s2 = np.logical_and.reduce([mk["S2"][k] for k in S2_MARKERS])
     scenario = np.where(s1, "S1", np.where(s2, "S2", "neither"))
-    widening = np.logical_or.reduce([mk["S1"][k] for k in S1_MARKERS if k != "defence"])
+    widening = np.logical_or.reduce([mk["S1"][k] for k in S1_MARKERS if k != "munitions"])
     kind = np.select(
-        [~mk["S2"]["burst"], mk["S1"]["defence"], widening],
+        [~mk["S2"]["burst"], mk["S1"]["munitions"], widening],
         ["no_burst", "lasting_defence", "mixed"],
         "in_between",
     )

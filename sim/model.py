@@ -81,6 +81,7 @@ TRACKED = (
     "economic",
     "technology",
     "munitions",
+    "production",
     "stockpile_ratio",
     "oil",
     "tech_tier",
@@ -196,6 +197,12 @@ HISTORY_STATE = {
 }  # fmt: skip
 HISTORY_CACHE_BYTES = 64 * 2**20  # per process
 HISTORY_MAX_BYTES = HISTORY_CACHE_BYTES // 2  # a larger history is not kept (room for two)
+
+
+def _over(value: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """``value / base`` per replicate; NaN where there is no base (nothing to compare with)."""
+    value, base = np.broadcast_arrays(np.asarray(value, float), np.asarray(base, float))
+    return np.divide(value, base, out=np.full(value.shape, np.nan), where=base > 0)
 
 
 def _owner(model: RussiaDPRKModel, name: str) -> Any:
@@ -599,12 +606,16 @@ class RussiaDPRKModel(mesa.Model):
 
         Names: F07 (munitions shipped after the summit; satellite images), M04 (arms for
         resources: Russia's payment follows what it receives), M15 (shipments stop at the
-        reserve), M10 (detection of covert breaches), M11 and F08 (tourism is not sanctioned,
+        reserve, at the limit's strength), M10 (detection of covert breaches), M11 and F08 (tourism is not sanctioned,
         it follows the political signal), M12 (labour as 'students', covert), M14 (transport
         and communication links, slow: M22), M13 (oil and gas).
         """
         p, russia, dprk = self.p, self.russia, self.dprk
-        shipped = np.minimum(russia.munitions_demand, dprk.munitions_offer)
+        demand, offer = russia.munitions_demand, dprk.munitions_offer
+        # M15 at strength s: of what Russia asks beyond the stock above the reserve, a share
+        # 1 − s is shipped from the reserve (s = 1: the reserve holds; 0: whatever is asked).
+        beyond = np.maximum(demand - offer, 0) * dprk.willing()
+        shipped = np.minimum(demand, offer + (1 - p["limits.stockpile"]) * beyond)
         self.munitions_shipped = shipped
         self.munitions_total = self.munitions_total + shipped
         self.arms_share = self.share_of_demand(shipped)
@@ -641,9 +652,10 @@ class RussiaDPRKModel(mesa.Model):
         self.gas_total = self.gas_total + self.gas_delivered
 
     def banking_open(self) -> np.ndarray:
-        """Cash can move only through banks the sanctions close: with an open breach, or with the
-        barter limit switched off (M16, M17)."""
-        return (self.russia.posture == OPEN_BREACH) | ~np.asarray(self.p["limits.barter"], bool)
+        """The share of trade that can move through banks the sanctions close (M16, M17): all of
+        it with an open breach, else the share 1 − s the barter limit at strength s leaves open."""
+        unlimited = 1 - np.asarray(self.p["limits.barter"], dtype=float)
+        return np.where(self.russia.posture == OPEN_BREACH, 1.0, unlimited)
 
     def economic_capacity(self) -> np.ndarray:
         """How much economic cooperation can be delivered this quarter (0–1).
@@ -660,7 +672,8 @@ class RussiaDPRKModel(mesa.Model):
         )
         barter = p["russia.barter_base"]
         paid_in_kind = barter + (1 - barter) * np.maximum(self.arms_share, self.labour)
-        by_barter = np.where(self.banking_open(), 1, paid_in_kind)
+        banked = self.banking_open()
+        by_barter = banked + (1 - banked) * paid_in_kind
         return np.minimum(by_posture, by_barter)
 
     def update_relations(self) -> None:
@@ -769,6 +782,8 @@ class RussiaDPRKModel(mesa.Model):
             "economic": self.cooperation["economic"],
             "technology": self.cooperation["technology"],
             "munitions": self.munitions_shipped,
+            # M08, M15: production capacity as a multiple of what the DPRK's own economy makes.
+            "production": _over(self.dprk.capacity, self.dprk.own_production()),
             "stockpile_ratio": np.divide(
                 self.dprk.stockpile,
                 self.dprk.reserve,

@@ -7,11 +7,11 @@ read this list; nothing else may repeat a name, a range or a label.
 
 Defaults encode the article's own assumptions. The article's numbers describe events (F07's one-off
 ~1,000 containers, F04's debt, F05's delegation and 4,000 km), not model quantities, so every
-number here is ours: ``chosen=True``. ``chosen=False`` marks the article's own facts and switches:
-troops in Kursk at the start (F13) and the ``limits.*`` switches, which are on because the article
-names each limit as a reason for S2 and which the argument command (``experiments.argument``)
-turns off one at a time. Every other number is a modelling choice, marked
-``chosen=True`` and listed as such in ``docs/ODD.md``.
+number here is ours: ``chosen=True``. ``chosen=False`` marks the article's own facts: troops in
+Kursk at the start (F13). The ``limits.*`` strengths are ours in number but read from the article's
+hedge words (each quoted beside it): the default is the middle of the word's range, and the
+argument command (``experiments.argument``) switches each off (0) one at a time. Every number
+marked ``chosen=True`` is listed as such in ``docs/ODD.md``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ class Param:
     # The range of readings of the article the robustness check draws from, where it is narrower
     # than what the model can compute (``low``–``high``); None: the whole allowed range.
     plausible: tuple[float, float] | None = None
+    # A strength in [0, 1] that also takes the old switch's presets: true = 1, false = 0 (the
+    # limits, issue 22: the article hedges them, so they are strengths, not certainties).
+    switch: bool = False
 
     def plausible_bounds(self) -> tuple[float, float]:
         """The plausible range (docs/ODD.md §7.9): ``plausible`` if declared, else low–high."""
@@ -60,6 +63,8 @@ class Param:
         """Return ``value`` as this parameter's type, or raise ``ParameterError``."""
         if isinstance(value, str) and value in self.levels:
             return self.levels[value]
+        if self.switch and isinstance(value, bool | np.bool_):
+            return float(bool(value))
         allowed = self.describe_allowed()
         if self.kind is bool:
             if isinstance(value, bool | np.bool_):
@@ -76,6 +81,8 @@ class Param:
     def resolve_array(self, value: Any) -> np.ndarray:
         """Validate an array of values (one per replicate) for this parameter."""
         arr = np.asarray(value)
+        if self.switch and arr.dtype == bool:
+            return arr.astype(float)
         if self.kind is bool:
             if arr.dtype != bool:
                 raise ParameterError(f"{self.key}: expected booleans, got dtype {arr.dtype}")
@@ -98,6 +105,8 @@ class Param:
         if self.levels:
             names = ", ".join(f"{k} ({v:g})" for k, v in self.levels.items())
             text += f" or one of {names}"
+        if self.switch:
+            text += " or true (1) / false (0)"
         return text
 
 
@@ -284,24 +293,36 @@ PARAMETERS: tuple[Param, ...] = (
     P('japan.surveillance', 0.2, float, 0.0, 1.0, 'probability per quarter', ('F01', 'M10'),
       "chance per quarter that Japan's watch notices covert shipments, at full trilateral "
       'cohesion'),
-    # --- limits: the article's reasons for S2, each one switchable (the argument, §9) ------
-    P('limits.stockpile', True, bool, 0, 1, 'on/off', ('M15',),
-      "M15: the DPRK ships only what lies above its reserve (off: it ships whatever Russia asks)",
-      chosen=False),
-    P('limits.barter', True, bool, 0, 1, 'on/off', ('M16',),
-      'M16: trade runs on barter, bounded by what the DPRK can pay in kind (off: banking channels '
-      'open, cash trade)', chosen=False),
-    P('limits.reputation', True, bool, 0, 1, 'on/off', ('M17',),
-      "M17: an open breach costs a permanent Council member its reputation (off: no cost)",
-      chosen=False),
-    P('limits.technology', True, bool, 0, 1, 'on/off', ('M18', 'M19'),
-      'M18, M19: Russia guards military, missile and nuclear technology (off: no reluctance)',
-      chosen=False),
-    P('limits.quality', True, bool, 0, 1, 'on/off', ('M20', 'F10'),
+    # --- limits: the article's reasons for S2, each a strength read from its hedge word -----
+    # 0 = the limit switched off, 1 = the limit as a certainty; true/false are presets for 1/0
+    # (the argument's ablations). Plausible range: the article's word (docs/ODD.md §7.9.1);
+    # default: the middle of it. What a strength does is said in each rule's docstring.
+    P('limits.stockpile', 0.875, float, 0.0, 1.0, 'strength 0–1', ('M15',),
+      "M15: the DPRK ships only what lies above its reserve; at strength s it also ships a share "
+      "1 − s of what Russia asks beyond it. \"тогтмол нийлүүлэх боломжгүй\" (cannot supply "
+      "regularly), \"нөөцийг шавхах эрсдэлтэй\" (at risk of exhausting its reserves): 0.75–1",
+      plausible=(0.75, 1.0), switch=True),
+    P('limits.barter', 0.75, float, 0.0, 1.0, 'strength 0–1', ('M16',),
+      'M16: trade runs on barter, bounded by what the DPRK can pay in kind; at strength s a share '
+      '1 − s moves through banking channels. "давамгайлах магадлалтай" (likely to dominate): '
+      '0.5–1', plausible=(0.5, 1.0), switch=True),
+    P('limits.reputation', 0.75, float, 0.0, 1.0, 'strength 0–1', ('M17',),
+      "M17: an open breach costs a permanent Council member its reputation (the cost × s). "
+      '"дагаж мөрдөх магадлалтай" (likely to keep to the old sanctions): 0.5–1',
+      plausible=(0.5, 1.0), switch=True),
+    P('limits.technology', 0.875, float, 0.0, 1.0, 'strength 0–1', ('M18', 'M19'),
+      "M18, M19: Russia guards military, missile and nuclear technology (its control and the "
+      'nuclear taboo × s). "сонирхол байхгүй" (no interest), "дамжуулахгүй" (will not '
+      'transfer): 0.75–1', plausible=(0.75, 1.0), switch=True),
+    P('limits.quality', 0.5, float, 0.0, 1.0, 'strength 0–1', ('M20', 'F10'),
       'M20, F10: Russia buys less once it knows the munitions are substandard, and the DPRK '
-      'withdraws soldiers as defence cooperation thins (off: neither)', chosen=False),
-    P('limits.restraint', True, bool, 0, 1, 'on/off', ('M24',),
-      "M24: restraint from a 'next level' document (off: no restraint)", chosen=False),
+      'withdraws soldiers as defence cooperation thins (both × s). "боломж хомс" (little room), '
+      '"урагшлахгүй байх магадлал бий" (there is a chance it will not advance): 0.25–0.75',
+      plausible=(0.25, 0.75), switch=True),
+    P('limits.restraint', 0.875, float, 0.0, 1.0, 'strength 0–1', ('M24',),
+      "M24: restraint from a 'next level' document (× s). \"гарын үсэг зурахгүй байх магадлал "
+      "өндөр\" (highly likely not to sign): 0.75–1",
+      plausible=(0.75, 1.0), switch=True),
     # --- classifier: horizons and thresholds (S1, S2; docs/ODD.md §7.9) -------------------
     P('classifier.short', 4, int, 1, 40, 'quarters', ('S1', 'S2'),
       "end of the short term ('ойрын хугацаа'): the first year; plausible readings half a year "
@@ -309,19 +330,28 @@ PARAMETERS: tuple[Param, ...] = (
     P('classifier.medium', 16, int, 2, 80, 'quarters', ('S1', 'S2'),
       "end of the medium term ('дунд хугацаа'): four years, one US and ROK electoral cycle; "
       'plausible readings two and a half to six years', plausible=(10, 24)),
-    P('classifier.s1_defence_ratio', 0.75, float, 0.5, 1.0, 'ratio to the start', ('S1',),
-      'S1-defence: medium-term delivered defence at least this share of its start level'),
+    P('classifier.s1_defence_ratio', 0.75, float, 0.5, 1.0, 'ratio to the start', ('S1', 'M08'),
+      'S1-munitions: medium-term munitions rate at least this share of its 2024Q3 rate ("ойрын '
+      'болон дунд хугацаанд бэхжиж болзошгүй": may strengthen in the short and medium term)'),
+    P('classifier.s1_production_ratio', 1.25, float, 1.0, 2.0, 'ratio to own production',
+      ('S1', 'M08', 'M15'),
+      "S1-production: medium-term DPRK production capacity at least this multiple of what its own "
+      'economy produces (arms production as the core sector, "үндсэн салбар")',
+      plausible=(1.1, 1.5)),
     P('classifier.s1_economic_growth', 1.25, float, 1.05, 2.0, 'ratio to the start', ('S1', 'S2'),
       'S1-economy: medium-term delivered economy at least this multiple of its start level '
       '(below it, S2-economy: no expansion)'),
     P('classifier.s1_tech_tier', 2, int, 2, 4, 'tier', ('S1', 'M08'),
       'S1-technology: at least this tier (2 = conventional military) by the end of the medium term'),
-    P('classifier.s1_breach_share', 0.25, float, 0.1, 0.5, 'share of quarters', ('S1', 'M17'),
-      'S1-sanctions: open breach in at least this share of the medium term'),
+    P('classifier.s1_unobserved_share', 0.75, float, 0.5, 1.0, 'share of quarters', ('S1', 'M10'),
+      'S1-sanctions: Russia does not observe the old sanctions (loopholes or an open breach) in at '
+      'least this share of the medium term; no open breach is required ("НҮБ-ын тогтоолыг шууд '
+      'үл тоомсорлох бус нууц хамтын ажиллагаа": covert cooperation, not open flouting)'),
     P('classifier.s2_burst_ratio', 0.5, float, 0.25, 0.75, 'ratio to the start', ('S2',),
-      'S2-burst: short-term delivered defence at least this share of its start level'),
-    P('classifier.s2_defence_ratio', 0.5, float, 0.25, 0.75, 'ratio to the start', ('S2',),
-      'S2-defence: long-term delivered defence at most this share of its start level'),
+      'S2-burst: short-term munitions rate at least this share of its 2024Q3 rate'),
+    P('classifier.s2_defence_ratio', 0.5, float, 0.25, 0.75, 'ratio to the start', ('S2', 'M15'),
+      'S2-defence: long-term munitions rate at most this share of its 2024Q3 rate ("тогтмол '
+      'нийлүүлэх боломжгүй": cannot supply regularly)'),
     P('classifier.s2_tech_tier', 1, int, 0, 1, 'tier', ('S2', 'M18'),
       'S2-technology: at most this tier (1 = civil and space) over the whole run'),
     P('classifier.s2_breach_share', 0.1, float, 0.0, 0.25, 'share of quarters', ('S2', 'M17'),

@@ -62,18 +62,20 @@ def _check_run(model: RussiaDPRKModel) -> None:
         model.step()
         dprk, russia = model.dprk, model.russia
         shipped = model.munitions_shipped
-        # Stocks (M15): never negative; shipments never cut into the reserve (ageing may:
-        # stockpile.depreciation), so a stock below its reserve can only have shrunk by ageing.
+        # Stocks (M15): never negative; at full strength shipments never cut into the reserve
+        # (ageing may: stockpile.depreciation), so a stock below its reserve only ages.
         assert (dprk.stockpile >= -EPS).all()
-        # With limits.stockpile off (the argument's ablation of M15) the DPRK ships what is asked.
-        limited = np.broadcast_to(np.asarray(p["limits.stockpile"], bool), shipped.shape)
+        strength = np.broadcast_to(np.asarray(p["limits.stockpile"], float), shipped.shape)
+        limited = strength >= 1
         below = limited & (stock_before < dprk.reserve - EPS * (1 + dprk.reserve))
         assert (shipped[below] <= EPS).all()
-        # Flows never exceed what exists: shipped ≤ stock above reserve, ≤ offer, ≤ demand.
+        # Flows never exceed what exists: shipped ≤ stock above reserve (at full strength),
+        # ≤ the offer plus the share 1 − s of the rest of the demand, ≤ demand.
         assert (shipped >= 0).all()
         above_reserve = np.maximum(stock_before - dprk.reserve, 0) + EPS
         assert (shipped[limited] <= above_reserve[limited]).all()
-        assert (shipped <= dprk.munitions_offer + EPS).all()
+        beyond = np.maximum(russia.munitions_demand - dprk.munitions_offer, 0)
+        assert (shipped <= dprk.munitions_offer + (1 - strength) * beyond + EPS).all()
         assert (shipped <= russia.munitions_demand + EPS).all()
         assert not (model.shipments_detected > 0)[shipped <= 0].any()
         # Oil (M13, F09): non-negative, never more than Russia is ready to supply.
@@ -106,11 +108,11 @@ def _check_run(model: RussiaDPRKModel) -> None:
     assert set(np.unique(labels)) <= set(SCENARIOS)
     assert abs(sum(shares(labels).values()) - 1.0) < 1e-12
     # What the article says each future is (ARTICLE.md, the two scenarios), per replicate:
-    # S1 has military technology and an open breach; S2 has neither, no next-level document
-    # and began with a burst of defence cooperation.
+    # S1 has military technology and Russia outside the old sanctions (loopholes or breach);
+    # S2 has neither, no next-level document and began with a burst of munitions.
     s1, s2 = labels == "S1", labels == "S2"
     assert (result["tech_tier_medium"][s1] >= 2).all()
-    assert (result["breach_share_medium"][s1] > 0).all()
+    assert (result["unobserved_share_medium"][s1] > 0).all()
     assert not result["next_level_signed"][s2].any()
     s2_breach = np.broadcast_to(np.asarray(p["classifier.s2_breach_share"]), labels.shape)
     assert (result["breach_share"][s2] <= s2_breach[s2]).all()
@@ -144,17 +146,20 @@ def test_invariants_hold_for_a_design_in_one_instance(design_seed: int, seed: in
 )
 def test_labelled_runs_look_like_the_article_says(setting: dict) -> None:
     """ARTICLE.md, the two scenarios: every S1 run handed over military technology (tier ≥ 2)
-    by the end of the medium term and breached the sanctions openly; every S2 run began with a
-    burst of munitions, got no military technology and signed no next-level document, kept
-    open breach rare and let defence fall back (docs/ODD.md §7.9)."""
+    by the end of the medium term, kept away from the old sanctions most of it and grew its arms
+    production; every S2 run began with a burst of munitions, got no military technology and
+    signed no next-level document, kept open breach rare and let the munitions fall back and no
+    soldiers go again (docs/ODD.md §7.9.1)."""
     result = classify(RussiaDPRKModel(setting, replicates=2000, seed=5).run())
     s1, s2 = result["scenario"] == "S1", result["scenario"] == "S2"
     assert s1.sum() + s2.sum() > 200  # enough labelled runs for the checks to bite
     assert (result["tech_tier_medium"][s1] >= 2).all()
-    assert (result["breach_share_medium"][s1] > 0).all()
+    assert (result["unobserved_share_medium"][s1] >= 0.5).all()
+    assert (result["production_ratio_medium"][s1] > 1).all()
     assert (result["munitions_short"][s2] > 0).all()
+    assert not result["troops_redeployed"][s2].any()
     assert (result["tech_tier_max"][s2] <= 1).all()
     assert not result["next_level_signed"][s2].any()
     assert (result["breach_share"][s2] <= P.BY_KEY["classifier.s2_breach_share"].default).all()
-    assert (result["defence_ratio_long"][s2] < result["defence_ratio_short"][s2]).all()
+    assert (result["munitions_ratio_long"][s2] < result["munitions_ratio_short"][s2]).all()
     assert (result["economic_ratio_medium"][s1] > 1).all()

@@ -400,13 +400,17 @@ def test_M14_links_grow_with_economic_cooperation() -> None:
     assert_larger(wide["infrastructure_links"], narrow["infrastructure_links"], "links")
 
 
-def test_M16_cash_share_low_unless_open_breach() -> None:
-    """M16: barter dominates; cash grows only in quarters of open breach (banks open)."""
-    model, _ = ensemble(**{"russia.reputation_cost": 0.2})
+@pytest.mark.parametrize("strength", [1.0, 0.75])
+def test_M16_cash_share_low_unless_open_breach(strength: float) -> None:
+    """M16: barter dominates; cash grows in quarters of open breach (banks open). At strength s
+    a share 1 − s of the trade may move through banks without a breach, never more."""
+    model, _ = ensemble(**{"russia.reputation_cost": 0.2, "limits.barter": strength})
     cash, posture = model.trajectory["cash_share"], model.trajectory["posture"]
     breach = posture == OPEN_BREACH
     assert breach.any() and (~breach).any()
-    assert cash[~breach].max() <= np.float32(model.p["russia.cash_base"]) * (1 + 1e-6)
+    base = model.p["russia.cash_base"]
+    ceiling = base + (1 - base) * (1 - strength)
+    assert cash[~breach].max() <= np.float32(ceiling) * (1 + 1e-6)
     per_rep = np.where(breach, cash, np.nan)
     quiet = np.where(~breach, cash, np.nan)
     both = breach.any(axis=0) & (~breach).any(axis=0)
@@ -472,27 +476,34 @@ def test_S1_dominates_under_the_documented_setting() -> None:
     ],
     ids=["sanctions-M10-M17", "stockpile-M15"],
 )
-def test_card_constraints_move_the_flows_and_the_S2_share(key, low, high, flow) -> None:
+def test_card_constraints_move_the_flows_and_a_scenario_share(key, low, high, flow) -> None:
     """M10, M17 (sanctions enforcement) and M15 (the stockpile): each changes Russia's open-breach
-    frequency or the munitions delivered, and the S2 share, beyond paired sampling error."""
+    frequency or the munitions delivered, and the S1 or the S2 share, beyond paired sampling
+    error. (Since issue 22 the stockpile moves S1 — a larger stock sustains the trade — while S2,
+    measured against each replicate's own 2024Q3 rate, barely moves.)"""
     _, a = at(key, low)
     _, b = at(key, high)
     diff = np.asarray(a[flow], float) - np.asarray(b[flow], float)
     assert abs(diff.mean()) > Z * diff.std(ddof=1) / np.sqrt(diff.size), (flow, diff.mean())
-    s2 = (a["scenario"] == "S2").astype(float) - (b["scenario"] == "S2").astype(float)
-    assert abs(s2.mean()) > Z * s2.std(ddof=1) / np.sqrt(s2.size), ("S2", s2.mean())
+    moved = []
+    for scenario in ("S1", "S2"):
+        d = (a["scenario"] == scenario).astype(float) - (b["scenario"] == scenario).astype(float)
+        moved.append(abs(d.mean()) > Z * d.std(ddof=1) / np.sqrt(d.size))
+    assert any(moved), moved
 
 
-def test_M17_the_reputation_limit_alone_rules_S1_out() -> None:
-    """M17: with the war on and every other limit off, the reputation cost alone leaves S1 rare
-    (under 1 %) — the alliance cannot widen while an open breach costs Russia too much; with
-    every limit off S1 is common."""
+def test_M17_the_reputation_limit_cuts_open_breach_not_S1() -> None:
+    """M17: with the war on and every other limit off, the reputation cost (default strength) cuts
+    Russia's open breach (paired replicates) but no longer rules S1 out: S1's economy proceeds
+    "without openly flouting" the resolutions (docs/ODD.md §7.9.1, issue 22), so S1 needs no open
+    breach. Before issue 22 this limit alone kept S1 under 1 %."""
     others = {f"limits.{k}": False for k in LIMITS if k != "reputation"}
-    _, result = ensemble(n=2000, **{"world.ceasefire_hazard": 0.0, **others})
-    assert (result["scenario"] == "S1").mean() < 0.01
+    _, kept = ensemble(n=2000, **{"world.ceasefire_hazard": 0.0, **others})
     _, free = ensemble(
         n=2000, **{"world.ceasefire_hazard": 0.0, **{f"limits.{k}": False for k in LIMITS}}
     )
+    assert_larger(free["breach_share_medium"], kept["breach_share_medium"], "open breach")
+    assert (kept["scenario"] == "S1").mean() > 0.25
     assert (free["scenario"] == "S1").mean() > 0.5
 
 

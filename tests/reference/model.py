@@ -152,10 +152,9 @@ class Russia(State):
 
     def technology_reluctance(self, tier: int) -> float:
         p = self.p
-        if not p["limits.technology"]:
-            return 1.0
-        taboo = 1 - p["russia.nuclear_taboo"] if tier >= MISSILE else 1
-        return (1 - p["russia.tech_control"]) ** max(tier - CIVIL, 0) * taboo
+        strength = p["limits.technology"]
+        taboo = 1 - p["russia.nuclear_taboo"] * strength if tier >= MISSILE else 1
+        return (1 - p["russia.tech_control"] * strength) ** max(tier - CIVIL, 0) * taboo
 
     def consider_technology(self) -> bool:
         p, m = self.p, self.model
@@ -250,11 +249,12 @@ class DPRK(State):
         return 1 - (1 - nuclear) * (1 - turn) * (1 - m.russia.credibility)
 
     def offer_munitions(self) -> float:
-        if not self.interest > self.p["dprk.supply_interest"]:
+        if not self.willing():
             return 0.0
-        if not self.p["limits.stockpile"]:
-            return math.inf
         return max(self.stockpile - self.reserve, 0)
+
+    def willing(self) -> bool:
+        return self.interest > self.p["dprk.supply_interest"]
 
     def consider_troops(self) -> bool:
         m, p = self.model, self.p
@@ -534,8 +534,8 @@ class ReferenceModel(mesa.Model):
         )
         return 1 - missed
 
-    def banking_open(self) -> bool:
-        return self.russia.posture == OPEN_BREACH or not self.p["limits.barter"]
+    def banking_open(self) -> float:
+        return 1.0 if self.russia.posture == OPEN_BREACH else 1 - self.p["limits.barter"]
 
     def economic_capacity(self) -> float:
         p, posture = self.p, self.russia.posture
@@ -548,11 +548,14 @@ class ReferenceModel(mesa.Model):
             by_posture = 1
         barter = p["russia.barter_base"]
         paid_in_kind = barter + (1 - barter) * max(self.arms_share, self.labour)
-        return min(by_posture, 1 if self.banking_open() else paid_in_kind)
+        banked = self.banking_open()
+        return min(by_posture, banked + (1 - banked) * paid_in_kind)
 
     def settle_exchanges(self) -> None:
         p, russia = self.p, self.russia
-        shipped = min(russia.munitions_demand, self.dprk.munitions_offer)
+        demand, offer = russia.munitions_demand, self.dprk.munitions_offer
+        beyond = max(demand - offer, 0) if self.dprk.willing() else 0.0
+        shipped = min(demand, offer + (1 - p["limits.stockpile"]) * beyond)
         self.munitions_shipped = shipped
         self.munitions_total += shipped
         self.arms_share = self.share_of_demand(shipped)
@@ -639,6 +642,11 @@ def stockpile_ratio(m: ReferenceModel) -> float:
     return m.dprk.stockpile / m.dprk.reserve if m.dprk.reserve > 0 else math.inf
 
 
+def production_ratio(m: ReferenceModel) -> float:
+    own = m.p["stockpile.depreciation"] * m.p["stockpile.dprk"]
+    return m.dprk.capacity / own if own > 0 else math.nan
+
+
 def cash_share(m: ReferenceModel) -> float:
     base = m.p["russia.cash_base"]
     return base + (1 - base) * m.implemented["economic"] * m.banking_open()
@@ -652,6 +660,7 @@ REPORTERS = {
     "economic": lambda m: m.cooperation["economic"],
     "technology": lambda m: m.cooperation["technology"],
     "munitions": lambda m: m.munitions_shipped,
+    "production": production_ratio,
     "stockpile_ratio": stockpile_ratio,
     "oil": lambda m: m.oil_delivered,
     "tech_tier": lambda m: m.russia.tech_tier,
@@ -678,7 +687,7 @@ def sum_in_order(values: Any) -> float:
 
 
 def scenario(model: ReferenceModel) -> str:
-    """S1, S2 or neither by the markers of docs/ODD.md §7.9, from float32 trajectories."""
+    """S1, S2 or neither by the markers of docs/ODD.md §7.9.1, from float32 trajectories."""
     p, T = model.p, model.steps
     tr = {k: array("f", v) for k, v in model.trajectory().items()}
     short, medium = p["classifier.short"], p["classifier.medium"]
@@ -697,22 +706,30 @@ def scenario(model: ReferenceModel) -> str:
         start = model.start_levels[name]
         return mean(tr[name], window) / start if start > 0 else math.nan
 
+    def munitions(window: str) -> float:
+        start = model.start_state["munitions_rate"]
+        return mean(tr["munitions"], window) / start if start > 0 else math.nan
+
     breach = [float(x == OPEN_BREACH) for x in tr["posture"]]
+    unobserved = [float(x >= LOOPHOLES) for x in tr["posture"]]
     tier_medium = max([tr["tech_tier"][t] for t in range(min(medium, T))], default=0)
-    defence_long = ratio("defence", "long")
-    long = ratio("defence", "medium") if math.isnan(defence_long) else defence_long
+    munitions_long = munitions("long")
+    long = munitions("medium") if math.isnan(munitions_long) else munitions_long
     economic_medium = ratio("economic", "medium")
     expands = economic_medium >= p["classifier.s1_economic_growth"]
+    redeployed = any(tr["troops"][t] > tr["troops"][t - 1] for t in range(1, T))
     s1 = (
-        ratio("defence", "medium") >= p["classifier.s1_defence_ratio"]
+        munitions("medium") >= p["classifier.s1_defence_ratio"]
+        and mean(tr["production"], "medium") >= p["classifier.s1_production_ratio"]
         and expands
         and tier_medium >= p["classifier.s1_tech_tier"]
-        and mean(breach, "medium") >= p["classifier.s1_breach_share"]
+        and mean(unobserved, "medium") >= p["classifier.s1_unobserved_share"]
     )
     s2 = (
-        ratio("defence", "short") >= p["classifier.s2_burst_ratio"]
-        and ratio("defence", "medium") <= 1
+        munitions("short") >= p["classifier.s2_burst_ratio"]
+        and munitions("medium") <= 1
         and long <= p["classifier.s2_defence_ratio"]
+        and not redeployed
         and mean(tr["cash_share"], "later") < p["classifier.s2_cash_share"]
         and not expands
         and not math.isnan(economic_medium)
