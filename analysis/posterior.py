@@ -9,6 +9,7 @@ project ships one such file, ``sim/data/posterior.csv``, made by the command in 
 replicate's calibrated parameters from it: replicate k of seed s takes the particle its own
 uniform picks (quarter 0 of its random stream, which no quarter of the model reads), so the draw,
 like the trajectory, does not depend on the batch or on how many replicates run.
+``hedge_draws`` does the same for the limit strengths over the article's hedge ranges (issue 22).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ DEFAULT = "default"
 DEFAULT_FILE = Path(__file__).resolve().parents[1] / "sim" / "data" / "posterior.csv"
 WEIGHT = "weight"
 DRAW = 7  # the Philox draw of quarter 0 that picks a replicate's particle
+# The article's hedges (issue 22): each limit strength drawn per replicate over its plausible
+# range by its own uniform of quarter 0 — (draw, lane) pairs no other part of the model reads.
+HEDGE_DRAWS = ((DRAW, 1), (DRAW, 2), (DRAW, 3), (DRAW + 1, 0), (DRAW + 1, 1), (DRAW + 1, 2))
+HEDGES = tuple(p.key for p in P.PARAMETERS if p.group == "limits")
 MAX_BYTES = 50 * 2**20  # a posterior larger than this is not a posterior file
 
 
@@ -59,6 +64,21 @@ class PosteriorTable:
             values = self.theta[pick, j]
             out[key] = np.round(values) if P.BY_KEY[key].kind is int else values
         return out
+
+
+def hedge_draws(seed: int, replicates: int | np.ndarray) -> dict[str, np.ndarray]:
+    """Each limit strength per replicate, uniform over its plausible range (docs/ODD.md §7.9.1:
+    the range read from the article's hedge word), by replicate id like :meth:`draw`."""
+    from sim.rng import Streams
+
+    ids = np.arange(replicates) if np.isscalar(replicates) else np.asarray(replicates)
+    streams = Streams(int(seed), ids.astype(np.int64))
+    lanes = {d: streams.uniforms(0, d) for d in {d for d, _ in HEDGE_DRAWS}}
+    out = {}
+    for key, (draw, lane) in zip(HEDGES, HEDGE_DRAWS, strict=True):
+        low, high = P.BY_KEY[key].plausible_bounds()
+        out[key] = low + (high - low) * lanes[draw][lane]
+    return out
 
 
 def resolve_path(spec: str) -> Path:

@@ -10,6 +10,8 @@ another meet the same random draws), the rows:
 * ``baseline`` — the article's assumptions (the defaults), continued from their own history;
 * ``history_matched`` — the defaults with the calibrated parameters drawn per replicate from the
   shipped posterior (``sim/data/posterior.csv``, issue 21): the history-matched headline;
+* ``hedged`` — history-matched, with each limit strength drawn per replicate over the range of
+  the article's hedge word (issue 22): the prior predictive of the article's own uncertainty;
 * ``war_on`` — the war held on (``world.ceasefire_hazard=0``), the article's premise (M03);
 * ``war_on-no_<limit>`` — each limit switched off in turn with the war held on;
 * ``war_on-no_limits`` — all limits off together, the war held on (``conf/limits/none.yaml``);
@@ -63,6 +65,7 @@ from analysis.argument import (  # noqa: F401 (re-exported: the command's output
     LIMITS,
     MD_FILE,
     PNG_FILE,
+    direction_columns,
     display_table,
     figure,
     headline,
@@ -115,6 +118,7 @@ class Row:
     ids: tuple[str, ...]
     why: str  # one line in the article's words, citing the ids
     posterior: bool = False  # draw the calibrated parameters per replicate (posterior=default)
+    hedged: bool = False  # draw each limit strength per replicate over its hedge range (§7.9.1)
 
 
 def _all_off() -> dict[str, bool]:
@@ -173,6 +177,18 @@ def rows(at_defaults: bool = True, card: bool = True) -> list[Row]:
             "posterior (sim/data/posterior.csv), matched to the record's containers, summits and "
             "treaty date (F02, F03, F07; docs/VALIDATION.md).",
             posterior=True,
+        ),
+        Row(
+            "hedged",
+            "history-matched, the article's hedges drawn (prior predictive)",
+            {},
+            "history_matched",
+            ("M15", "M16", "M17", "M18", "M19", "M20", "M24"),
+            "The history-matched row with each limit's strength drawn per replicate over the range "
+            "its hedge word allows (likely, highly likely, may: docs/ODD.md §7.9.1) instead of "
+            "its middle: the article's own uncertainty.",
+            posterior=True,
+            hedged=True,
         ),
         Row(
             "war_on",
@@ -312,6 +328,9 @@ def simulate(
             if r.posterior and table is not None:  # calibrated keys not set by the user
                 drawn = table.draw(seed, ids)
                 point = {**point, **{k: v for k, v in drawn.items() if k not in base}}
+            if r.hedged:  # the limit strengths the user did not set
+                drawn = posterior.hedge_draws(seed, ids)
+                point = {**point, **{k: v for k, v in drawn.items() if k not in base}}
             model = RussiaDPRKModel(point, replicates=ids, seed=seed, horizon=horizon)
             c = classify(model.run())
             res = out[r.name]
@@ -402,12 +421,6 @@ def tabulate(table_rows: Sequence[Row], results: Mapping[str, RowResult]) -> pd.
                 ("a_only", "reference_only"),
             ):
                 table[f"{s}_{dst}"] = table["row"].map(wide[(src, s)])
-        toward = (table["S1_significant"].eq(True) & (table["S1_diff"] > 0)) | (
-            table["S2_significant"].eq(True) & (table["S2_diff"] < 0)
-        )
-        table["toward_s1"] = [
-            bool(t) if ref else None for t, ref in zip(toward, table["reference"], strict=True)
-        ]
         for col, name in INDICATORS.items():
             values = {r.name: results[r.name].codes(name) for r in table_rows}
             diffs = paired_means(values, pairs)
@@ -415,6 +428,9 @@ def tabulate(table_rows: Sequence[Row], results: Mapping[str, RowResult]) -> pd.
                 table[f"{col}_{key}"] = table["row"].map(diffs[key])
         table.attrs["family"] = m
         table.attrs["ci_level"] = 1.0 - ALPHA / m
+        attrs = dict(table.attrs)
+        table = direction_columns(table)  # S1 up, S2 down and the marker column (the CSV's)
+        table.attrs.update(attrs)
     return table
 
 
@@ -637,8 +653,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError:
                 break
         raise
-    print(print_table(table))
-    print(f"written: {', '.join(str(p) for p in paths)}")
+    print(print_table(table, written=str(outdir / MD_FILE)))
+    print(f"written in {outdir}: {', '.join(p.name for p in paths)}")
     return 0
 
 
