@@ -66,9 +66,12 @@ class PosteriorTable:
         return out
 
 
-def hedge_draws(seed: int, replicates: int | np.ndarray) -> dict[str, np.ndarray]:
+def hedge_draws(
+    seed: int, replicates: int | np.ndarray, *, beyond: bool = False
+) -> dict[str, np.ndarray]:
     """Each limit strength per replicate, uniform over its plausible range (docs/ODD.md §7.9.1:
-    the range read from the article's hedge word), by replicate id like :meth:`draw`."""
+    the range read from the article's hedge word), by replicate id like :meth:`draw`.
+    ``beyond``: over the whole range 0–1 instead (what the hedges rule out included)."""
     from sim.rng import Streams
 
     ids = np.arange(replicates) if np.isscalar(replicates) else np.asarray(replicates)
@@ -76,7 +79,8 @@ def hedge_draws(seed: int, replicates: int | np.ndarray) -> dict[str, np.ndarray
     lanes = {d: streams.uniforms(0, d) for d in {d for d, _ in HEDGE_DRAWS}}
     out = {}
     for key, (draw, lane) in zip(HEDGES, HEDGE_DRAWS, strict=True):
-        low, high = P.BY_KEY[key].plausible_bounds()
+        param = P.BY_KEY[key]
+        low, high = (param.low, param.high) if beyond else param.plausible_bounds()
         out[key] = low + (high - low) * lanes[draw][lane]
     return out
 

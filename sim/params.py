@@ -353,7 +353,9 @@ PARAMETERS: tuple[Param, ...] = (
       'S2-defence: long-term munitions rate at most this share of its 2024Q3 rate ("тогтмол '
       'нийлүүлэх боломжгүй": cannot supply regularly)'),
     P('classifier.s2_tech_tier', 1, int, 0, 1, 'tier', ('S2', 'M18'),
-      'S2-technology: at most this tier (1 = civil and space) over the whole run'),
+      'S2-technology: at most this tier (1 = civil and space) over the whole run; the text fixes '
+      'it at 1: S2 allows "тагнуулын хиймэл дагуул зэрэг ... технологиуд" (technology such as '
+      'reconnaissance satellites)', plausible=(1, 1)),
     P('classifier.s2_breach_share', 0.1, float, 0.0, 0.25, 'share of quarters', ('S2', 'M17'),
       'S2-sanctions: open breach in at most this share of quarters (formally within the old '
       'sanctions)'),
