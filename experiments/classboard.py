@@ -19,8 +19,15 @@ the teacher's board page lists them all, plots S1/S2 against the settings and ex
   ``LOCK_SECONDS`` that client is locked out for ``LOCK_SECONDS`` (:class:`BoardLocked`),
   whatever page loads, reloads or restarts happen meanwhile.
 - Students can only *add* a submission: nothing here lets a student session read, change or
-  delete another's. At most ``MAX_SUBMISSIONS`` per class, counted and inserted in one
-  ``BEGIN IMMEDIATE`` transaction, so concurrent writers cannot overshoot the cap.
+  delete another's. What a page sends is limited per student session (the session cookie,
+  which a reload keeps) and per client address, counted in the database in the same
+  ``BEGIN IMMEDIATE`` transaction as the insert (so concurrent writers cannot overshoot): one
+  submission per ``MIN_INTERVAL`` seconds and at most ``MAX_PER_SESSION`` per session
+  (:class:`BoardBusy`), at most ``MAX_PER_CLIENT`` per address; one session at its cap is refused
+  alone, the class goes on. ``MAX_SUBMISSIONS`` per class only guards the disk.
+- The teacher (with the code) can hide a row from the projected board and show it again, delete
+  it for good (``secure_delete``: its text is overwritten), and close or reopen submissions
+  (:class:`BoardClosed` while closed).
 - Student input is validated like any parameter input: every setting through ``sim.params``
   (``Param.resolve`` and the cross-parameter checks), the name and group by length and
   characters, the shares as probabilities; a bad value raises ``BoardError`` naming it. The CSV
@@ -62,7 +69,10 @@ MAX_TRIES = 5  # wrong teacher codes per client within LOCK_SECONDS ...
 LOCK_SECONDS = 600  # ... lock that client out for this long
 MAX_NAME = 40
 MAX_GROUP = 20
-MAX_SUBMISSIONS = 5000  # per class: a runaway script cannot fill the disk
+MAX_SUBMISSIONS = 20_000  # per class, a disk guard: the limits below come first
+MAX_PER_SESSION = 20  # submissions of one student session (page and its reloads)
+MAX_PER_CLIENT = 200  # submissions from one address (a classroom behind one NAT: 30 × 6)
+MIN_INTERVAL = 10.0  # seconds between two submissions of one session
 CSV_COLUMNS = (
     "id",
     "submitted",
@@ -77,6 +87,13 @@ CSV_COLUMNS = (
     "S2",
     "neither",
     "settings",
+    "hidden",
+)
+EXTRA_COLUMNS = (  # added to boards of earlier versions when opened
+    ("session", "TEXT NOT NULL DEFAULT ''"),
+    ("client", "TEXT NOT NULL DEFAULT ''"),
+    ("hidden", "INTEGER NOT NULL DEFAULT 0"),
+    ("at", "REAL NOT NULL DEFAULT 0"),
 )
 
 SCHEMA = """
@@ -108,6 +125,22 @@ def _now() -> float:
 
 class BoardError(ValueError):
     """A refused board operation: one line naming what was wrong and what is allowed."""
+
+
+class BoardBusy(BoardError):
+    """A student session sends too fast or has reached its cap: only that session is refused."""
+
+    def __init__(self, message: str, reason: str, seconds: float = 0.0):
+        self.reason = reason  # "interval", "session" or "client"
+        self.seconds = max(0.0, seconds)
+        super().__init__(message)
+
+
+class BoardClosed(BoardError):
+    """The teacher has closed submissions."""
+
+    def __init__(self) -> None:
+        super().__init__("the teacher has closed the board to submissions")
 
 
 class BoardLocked(BoardError):
@@ -245,6 +278,12 @@ class Board:
             self._restrict()
             with self._db() as db:
                 db.executescript(SCHEMA)
+                have = {row[1] for row in db.execute("PRAGMA table_info(submissions)")}
+                for name, kind in EXTRA_COLUMNS:
+                    if name not in have:
+                        db.execute(f"ALTER TABLE submissions ADD COLUMN {name} {kind}")
+                db.execute("CREATE INDEX IF NOT EXISTS by_session ON submissions (session, at)")
+                db.execute("CREATE INDEX IF NOT EXISTS by_client ON submissions (client)")
             with self._write() as db:
                 rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
                 plain = rows.get("teacher_code")
@@ -386,24 +425,65 @@ class Board:
             raise BoardError("the board needs the teacher code printed when the app started")
 
     # -- submissions ---------------------------------------------------------------------------
-    def submit(self, name: Any, group: Any, settings: Any, result: Any) -> int:
+    def submit(
+        self,
+        name: Any,
+        group: Any,
+        settings: Any,
+        result: Any,
+        *,
+        session: str | None = None,
+        client: str = "",
+    ) -> int:
         """Store one submission (validated); returns its number. Students can only add.
 
-        The count against ``MAX_SUBMISSIONS`` and the insert are one ``BEGIN IMMEDIATE``
-        transaction: concurrent submissions at the cap end exactly at the cap.
+        ``session`` is the student's page session (the app passes the session cookie, which a
+        reload keeps) and ``client`` its address: with a session, at most one submission per
+        ``MIN_INTERVAL`` seconds and ``MAX_PER_SESSION`` in all (:class:`BoardBusy`), and at most
+        ``MAX_PER_CLIENT`` per address; ``None`` (scripts, tests) skips the per-session limits.
+        The counts and the insert are one ``BEGIN IMMEDIATE`` transaction: concurrent
+        submissions end exactly at a cap.
         """
         row_name = clean_text(name, "name", MAX_NAME, required=True)
         row_group = clean_text(group, "group", MAX_GROUP, required=False)
         row_settings = clean_settings(settings)
         row = clean_result(result)
+        now = _now()
         with self._write() as db:
+            if self._meta(db, "submissions_open", "1") != "1":
+                raise BoardClosed()
+            if session is not None:
+                key = str(session)[:200]
+                (mine, last) = db.execute(
+                    "SELECT COUNT(*), MAX(at) FROM submissions WHERE session=?", (key,)
+                ).fetchone()
+                if mine >= MAX_PER_SESSION:
+                    raise BoardBusy(
+                        f"this page has sent {MAX_PER_SESSION} submissions, the most one "
+                        "student may send",
+                        "session",
+                    )
+                if last is not None and now - last < MIN_INTERVAL:
+                    wait = MIN_INTERVAL - (now - last)
+                    raise BoardBusy(
+                        f"one submission per {MIN_INTERVAL:.0f} seconds: wait {wait:.0f} s",
+                        "interval",
+                        wait,
+                    )
+                (theirs,) = db.execute(
+                    "SELECT COUNT(*) FROM submissions WHERE client=?", (str(client),)
+                ).fetchone()
+                if client and theirs >= MAX_PER_CLIENT:
+                    raise BoardBusy(
+                        f"this computer has sent {MAX_PER_CLIENT} submissions", "client"
+                    )
             (count,) = db.execute("SELECT COUNT(*) FROM submissions").fetchone()
             if count >= MAX_SUBMISSIONS:
                 raise BoardError(f"the board is full ({MAX_SUBMISSIONS} submissions)")
             cursor = db.execute(
                 "INSERT INTO submissions (submitted, name, grp, quarter, step, horizon, "
-                "replicates, seed, S1, S2, neither, settings) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "replicates, seed, S1, S2, neither, settings, session, client, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     datetime.now(UTC).isoformat(timespec="seconds"),
                     row_name,
@@ -417,9 +497,53 @@ class Board:
                     row["S2"],
                     row["neither"],
                     json.dumps(row_settings, sort_keys=True),
+                    "" if session is None else str(session)[:200],
+                    str(client)[:100],
+                    now,
                 ),
             )
             return int(cursor.lastrowid)
+
+    @staticmethod
+    def _meta(db: sqlite3.Connection, key: str, default: str) -> str:
+        row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return default if row is None else row[0]
+
+    # -- the teacher's moderation --------------------------------------------------------------
+    def is_open(self) -> bool:
+        """Whether students may submit (needs no code: the submit card says so)."""
+        with self._db() as db:
+            return self._meta(db, "submissions_open", "1") == "1"
+
+    def set_open(self, code: Any, open_: bool) -> None:
+        """Open or close the board to submissions; needs the teacher code."""
+        self._require(code)
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('submissions_open', ?)",
+                ("1" if open_ else "0",),
+            )
+
+    def _row_exists(self, db: sqlite3.Connection, number: Any) -> int:
+        if isinstance(number, bool) or not isinstance(number, int):
+            raise BoardError(f"row number {number!r} is not a whole number")
+        if db.execute("SELECT 1 FROM submissions WHERE id=?", (number,)).fetchone() is None:
+            raise BoardError(f"there is no submission number {number}")
+        return number
+
+    def hide(self, code: Any, number: Any, hidden: bool = True) -> None:
+        """Hide a row from the board's table and chart (or show it again); needs the code."""
+        self._require(code)
+        with self._write() as db:
+            number = self._row_exists(db, number)
+            db.execute("UPDATE submissions SET hidden=? WHERE id=?", (int(bool(hidden)), number))
+
+    def delete(self, code: Any, number: Any) -> None:
+        """Delete a row for good (its text overwritten on disk); needs the teacher code."""
+        self._require(code)
+        with self._write() as db:
+            number = self._row_exists(db, number)
+            db.execute("DELETE FROM submissions WHERE id=?", (number,))
 
     def count(self) -> int:
         """How many submissions the board holds (no names: needs no code)."""
@@ -437,6 +561,9 @@ class Board:
             item = dict(row)
             item["group"] = item.pop("grp")
             item["settings"] = json.loads(item["settings"])
+            item["hidden"] = bool(item["hidden"])
+            for private in ("session", "client", "at"):  # who sent it stays in the database
+                item.pop(private, None)
             out.append(item)
         return out
 
@@ -447,6 +574,7 @@ class Board:
         writer.writerow(CSV_COLUMNS)
         for row in self.submissions(code):
             values = {**row, "settings": json.dumps(row["settings"], sort_keys=True)}
+            values["hidden"] = int(row["hidden"])
             writer.writerow([_csv_safe(values[c]) for c in CSV_COLUMNS])
         return buffer.getvalue()
 

@@ -5,16 +5,29 @@ Serves ``experiments.app`` (the lesson page at ``/``, the class board at ``/boar
 address, and says at start which address it listens on. The app has no authentication: a
 non-loopback ``--host`` (a classroom network) is refused unless ``--i-know-this-is-public`` is
 given too, and then a warning goes to stderr (issue 10). ``--class-dir DIR`` turns on the class
-board (``experiments.classboard``: SQLite in DIR, kept across restarts) and prints the teacher
-code that opens ``/board`` when the folder is first used (the board keeps only a hash of it, so
-later starts cannot print it; ``--new-teacher-code`` replaces a forgotten one).
+board (``experiments.classboard``: SQLite in DIR, kept across restarts). The teacher code that
+opens ``/board`` is made when the folder is first used and written to ``DIR/teacher-code.txt``
+(mode 0600: the teacher's account only), never echoed to the terminal the teacher may be
+projecting unless ``--show-code`` asks for it (the board itself keeps only a hash of it;
+``--new-teacher-code`` replaces a forgotten one).
 
 Every HTTP request and websocket goes through :class:`OriginGuard` (a middleware added to
 Solara's Starlette app before the server starts): a request whose ``Host`` is a name this
 machine does not answer to (DNS rebinding) or whose ``Origin`` is another site is refused with
 403, so a page of another site cannot open the app's websocket and submit, or read the board,
 in a student's or the teacher's browser. The guard also forbids framing by other sites and
-passes the client's address to the app (``CLIENT_HEADER``) for the board's lockout.
+passes the client's address to the app (``CLIENT_HEADER``) for the board's lockout. It answers
+Solara's introspection routes (``/resourcez``: the server's CPU, memory and sessions;
+``/readyz``) with 404, so no student can read them, and a request that makes a route fail (e.g.
+``POST /_solara/api/close/x`` without its ``session_id``) with one-line 400 and one log line, not
+a traceback in the teacher's terminal.
+
+Disconnected sessions are closed after ``--session-timeout`` seconds (Solara's
+``SOLARA_KERNEL_CULL_TIMEOUT``, whose default of 24 h kept a class's memory until the next day);
+:mod:`experiments.app.ensemble` drops runs nobody asked for in that time and returns the memory.
+With ``RUDPRK_TEACH_TIMINGS=FILE`` in the environment the server appends one JSON line per
+handled websocket message (what it was, wall and CPU milliseconds inside the handler) to FILE:
+``scripts/classroom_load.py`` reads them (:func:`install_timing`).
 
 The free-port check binds with ``SO_REUSEADDR``, as the server (uvicorn) itself does, so a
 restart right after a session with a browser attached is not refused because of the previous
@@ -31,9 +44,14 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import socket
 import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
 
 from contract.cli import OneLineParser
 from contract.cli import run as run_command
@@ -42,6 +60,11 @@ from experiments.i18n import LANGUAGES
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 APP = "experiments.app"
+DEFAULT_WORKERS = 1  # one process beside the server: two cores, server and worker
+DEFAULT_SESSION_TIMEOUT = 120  # seconds a disconnected session is kept (a reload reconnects)
+CODE_FILE = "teacher-code.txt"
+CODE_FILE_MODE = 0o600
+TIMINGS_ENV = "RUDPRK_TEACH_TIMINGS"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -73,6 +96,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(the board keeps only a hash of the code, so a forgotten code cannot be shown again)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help="processes that compute new runs beside the server (default "
+        f"{DEFAULT_WORKERS}; 0 computes in the server itself)",
+    )
+    parser.add_argument(
+        "--show-code",
+        action="store_true",
+        help="with --class-dir: print a new teacher code in the terminal too (by default it is "
+        "only written to DIR/teacher-code.txt, readable by you only)",
+    )
+    parser.add_argument(
+        "--session-timeout",
+        type=int,
+        default=DEFAULT_SESSION_TIMEOUT,
+        help="seconds a disconnected student session is kept before its memory is freed "
+        f"(default {DEFAULT_SESSION_TIMEOUT}; a reload within it keeps the student's page)",
+    )
+    parser.add_argument(
         "--i-know-this-is-public",
         action="store_true",
         dest="public",
@@ -102,6 +145,10 @@ def check(args: argparse.Namespace) -> str | None:
         return f"--port={args.port} is out of range: expected 1 to 65535"
     if not 1 <= args.replicates <= 100_000:
         return f"--replicates={args.replicates} is out of range: expected 1 to 100000"
+    if not 0 <= args.workers <= 8:
+        return f"--workers={args.workers} is out of range: expected 0 to 8"
+    if not 10 <= args.session_timeout <= 86_400:
+        return f"--session-timeout={args.session_timeout} is out of range: expected 10 to 86400"
     if not is_loopback(args.host) and not args.public:
         return (
             f"--host={args.host} lets other machines connect, and the app has no "
@@ -134,16 +181,40 @@ def describe(host: str, port: int) -> str:
     return f"Teaching app listening on {url} ({who}); stop it with Ctrl+C"
 
 
-def board_message(board, url: str, renew: bool) -> str:
-    """The start-up line of the class board: where it is and its teacher code, if known."""
+def write_code_file(class_dir: Path, code: str) -> Path:
+    """Write the teacher code to ``class_dir/teacher-code.txt``, readable by its owner only."""
+    path = Path(class_dir) / CODE_FILE
+    tmp = path.with_name(f".{CODE_FILE}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, CODE_FILE_MODE)
+    try:
+        os.fchmod(fd, CODE_FILE_MODE)
+        os.write(fd, f"{code}\n".encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path
+
+
+def board_message(board: Any, url: str, renew: bool, show: bool = False) -> str:
+    """The start-up line of the class board: where it is and where its teacher code is.
+
+    A new code goes to ``teacher-code.txt`` in the class folder (0600); it is printed only with
+    ``show`` (the teacher's terminal may be on the projector).
+    """
     if renew:
         board.new_teacher_code()
     where = f"Class board: {url}board (class folder {board.class_dir})"
+    file = Path(board.class_dir) / CODE_FILE
     if board.fresh_code:
-        return f"{where}; teacher code: {board.fresh_code} (write it down: it is shown only now)"
+        path = write_code_file(board.class_dir, board.fresh_code)
+        if show:
+            return f"{where}; teacher code: {board.fresh_code} (also in {path})"
+        return f"{where}; teacher code: in {path} (readable by you only; delete it once noted)"
+    if file.exists():
+        return f"{where}; teacher code: unchanged, in {file} (readable by you only)"
     note = " (now kept hashed)" if board.migrated else ""
     return (
-        f"{where}; teacher code: unchanged{note}, as printed when this class folder was first "
+        f"{where}; teacher code: unchanged{note}, as given when this class folder was first "
         "used (--new-teacher-code makes a new one)"
     )
 
@@ -151,6 +222,8 @@ def board_message(board, url: str, renew: bool) -> str:
 # -- the origin guard -------------------------------------------------------------------------
 CLIENT_HEADER = b"x-rudprk-client"  # set by the guard only: the client's address
 GUARD_ENV = "RUDPRK_TEACH_GUARD"  # "1" when the guard runs (the app then trusts CLIENT_HEADER)
+#: Solara's introspection routes: the server's CPU, memory and sessions; not for students
+HIDDEN_PATHS = ("/resourcez", "/readyz")
 FRAME_HEADERS = (
     (b"x-frame-options", b"SAMEORIGIN"),
     (b"content-security-policy", b"frame-ancestors 'self'"),
@@ -247,31 +320,54 @@ class OriginGuard:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})  # HTTP 403, not accepted
                 return
-            body = f"403 refused: {problem}\n".encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 403,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _plain(send, 403, f"403 refused: {problem}\n")
+            return
+        path = scope.get("path", "")
+        if scope["type"] == "http" and any(
+            path == hidden or path.startswith(hidden + "/") for hidden in HIDDEN_PATHS
+        ):
+            await _plain(send, 404, "404 not found\n")
             return
         client = scope.get("client") or ("unknown", 0)
         headers.append((CLIENT_HEADER, str(client[0]).encode("latin-1", "replace")))
         scope = {**scope, "headers": headers}
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
 
         async def send_framed(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in FRAME_HEADERS if k not in names]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_framed if scope["type"] == "http" else send)
+        try:
+            await self.app(scope, receive, send_framed)
+        except Exception as error:  # a malformed request: one line, no traceback
+            what = f"{scope.get('method', '')} {path}".strip()
+            print(f"bad request {what}: {type(error).__name__}", file=sys.stderr, flush=True)
+            if not started:
+                await _plain(send, 400, f"400 bad request: {what}\n")
+
+
+async def _plain(send, status: int, text: str) -> None:
+    """A plain-text HTTP response."""
+    body = text.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *FRAME_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def install_origin_guard(host: str) -> None:
@@ -287,6 +383,57 @@ def install_origin_guard(host: str) -> None:
     # no proxy in front of a classroom app: uvicorn trusts nobody's X-Forwarded-For, so the
     # client address the guard passes on (the board's lockout key) is the connection's own
     os.environ.setdefault("FORWARDED_ALLOW_IPS", "")
+
+
+# -- server-side timing (for the load test) ------------------------------------------------------
+def message_kind(msg: dict[str, Any]) -> str:
+    """What a websocket message of a page asks for: ``event:NAME`` (a widget event, e.g.
+    ``event:reset``), ``update:TRAITS`` (synced traits, e.g. ``update:step``), ``control:METHOD``
+    (Solara's page control, e.g. ``control:run`` when a page opens) or the message type."""
+    msg_type = msg.get("header", {}).get("msg_type", "?")
+    if msg_type != "comm_msg":
+        return msg_type
+    data = msg.get("content", {}).get("data", {}) or {}
+    method = data.get("method", "?")
+    if method == "custom":
+        content = data.get("content") or {}
+        return f"event:{content.get('event', '?')}" if "event" in content else "custom"
+    if method == "update":
+        return "update:" + ",".join(sorted((data.get("state") or {}).keys()))
+    return f"control:{method}"
+
+
+def install_timing(path: str | Path) -> None:
+    """Time every websocket message the server handles; one JSON line each appended to ``path``.
+
+    Wraps Solara's ``process_kernel_messages`` (called with the page's kernel lock held, so a
+    message's time includes its re-render and the traits it sends back). ``wall_ms`` is wall
+    time inside the handler, ``cpu_ms`` the handling thread's own CPU time.
+    """
+    import solara.server.kernel_context as kernel_context
+    import solara.server.server as solara_server
+
+    original = solara_server.process_kernel_messages
+    lock = threading.Lock()
+    out = open(path, "a", buffering=1, encoding="utf-8")
+
+    def timed(kernel, msg):
+        start, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return original(kernel, msg)
+        finally:
+            wall_ms = 1000 * (time.perf_counter() - start)
+            cpu_ms = 1000 * (time.thread_time() - cpu)
+            try:
+                who = kernel_context.get_current_context().id
+            except Exception:  # no context: not a page's message
+                who = "?"
+            line = {"at": time.time(), "kind": message_kind(msg), "kernel": who}
+            line.update(wall_ms=round(wall_ms, 3), cpu_ms=round(cpu_ms, 3))
+            with lock:
+                out.write(json.dumps(line) + "\n")
+
+    solara_server.process_kernel_messages = timed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -305,17 +452,31 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 1
         os.environ["RUDPRK_TEACH_CLASS_DIR"] = str(board.class_dir.resolve())
-        board_line = board_message(board, base_url(args.host, args.port), args.new_teacher_code)
-    else:
-        if args.new_teacher_code:
-            print("error: --new-teacher-code needs --class-dir", file=sys.stderr)
+        try:
+            board_line = board_message(
+                board, base_url(args.host, args.port), args.new_teacher_code, args.show_code
+            )
+        except OSError as error:
+            print(f"error: --class-dir={args.class_dir}: {error}", file=sys.stderr)
             return 1
+    else:
+        for flag, given in (
+            ("--new-teacher-code", args.new_teacher_code),
+            ("--show-code", args.show_code),
+        ):
+            if given:
+                print(f"error: {flag} needs --class-dir", file=sys.stderr)
+                return 1
         os.environ.pop("RUDPRK_TEACH_CLASS_DIR", None)
     from experiments.solara_env import SOLARA_RUN_FLAGS, apply_offline_environment
 
     apply_offline_environment()
     os.environ["RUDPRK_TEACH_LANG"] = args.lang
     os.environ["RUDPRK_TEACH_REPLICATES"] = str(args.replicates)
+    # Solara keeps a disconnected session this long (its default: 24 h); the app's runs follow
+    os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{args.session_timeout}s"
+    os.environ["RUDPRK_TEACH_SESSION_TIMEOUT"] = str(args.session_timeout)
+    os.environ["RUDPRK_TEACH_WORKERS"] = str(args.workers)
     if not is_loopback(args.host):
         print(PUBLIC_WARNING.format(url=base_url(args.host, args.port)), file=sys.stderr)
     print(describe(args.host, args.port), flush=True)
@@ -324,11 +485,15 @@ def main(argv: list[str] | None = None) -> int:
     from solara.__main__ import cli  # after the environment: Solara reads it on import
 
     install_origin_guard(args.host)
+    if os.environ.get(TIMINGS_ENV):
+        install_timing(os.environ[TIMINGS_ENV])
 
     solara_args = ["run", APP, "--host", args.host, "--port", str(args.port), "--no-open"]
+    from click.exceptions import Abort
+
     try:
         cli([*solara_args, *SOLARA_RUN_FLAGS], prog_name="solara", standalone_mode=False)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Abort):  # Ctrl+C or SIGTERM while serving: stop quietly
         pass
     return 0
 

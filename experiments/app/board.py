@@ -1,7 +1,8 @@
 """The teacher's class board page (``/board``): every submission, a chart, CSV export.
 
 Reached at ``http://HOST:PORT/board``; shows nothing but a code field until the teacher code
-printed by ``python -m experiments.teach --class-dir DIR`` is entered in this browser session
+(in ``DIR/teacher-code.txt`` of ``python -m experiments.teach --class-dir DIR``) is entered in
+this browser session
 (tried by ``experiments.classboard.Board.try_code``, which counts wrong codes in the board's
 database per client address: after ``MAX_TRIES`` wrong codes that computer is locked out for
 ``LOCK_SECONDS``, and a reload or another session does not lift it). Unlocked, it lists the
@@ -9,12 +10,16 @@ submissions of the class (reloaded every ``REFRESH`` seconds and on demand), plo
 against the settings students changed (:func:`experiments.app.charts.board_spec`) and offers
 the board as CSV. Everything students typed is HTML-escaped (:func:`board_html`); the chart
 shows names as Vega-Lite data (text, never markup).
+
+The teacher can hide a row from the projected table and chart (and show it again), delete it for
+good, and close or reopen submissions (:class:`experiments.classboard.Board`); hidden rows are
+listed by number only. The chart is drawn for a projector (text of 14 px and more) and tells
+final shares (the run reached its last quarter) from provisional ones.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
 from html import escape
 from typing import Any
@@ -24,49 +29,39 @@ import solara.lab
 from solara.widgets import VegaLite
 
 from experiments.app import charts
-from experiments.app.components import CSS, LanguageSwitch, class_board, heading, language
+from experiments.app.components import (
+    CSS,
+    LanguageSwitch,
+    class_board,
+    client_key,
+    count_text,
+    heading,
+    language,
+)
 from experiments.app.texts import fmt_value, setting_label
-from experiments.classboard import LOCK_SECONDS, MAX_TRIES, BoardLocked
-from experiments.i18n import t
+from experiments.classboard import LOCK_SECONDS, MAX_TRIES, BoardError, BoardLocked
+from experiments.i18n import t, term
 
 REFRESH = 3.0
-CLIENT_HEADER = "x-rudprk-client"  # experiments.teach.CLIENT_HEADER, set by its origin guard
-GUARD_ENV = "RUDPRK_TEACH_GUARD"
-# the lock is stated with its time; "reload the page" (the catalogue's board.locked) no longer
-# lifts it
-LOCKED = {
-    "en": "Too many wrong codes from this computer: the board stays locked for {minutes} more "
-    "minute(s).",
-    "mn": "Энэ компьютерээс буруу код хэт олон удаа оруулсан тул самбар дахиад {minutes} "
-    "минутын турш түгжигдсэн байна.",
-}
 
-__all__ = ["BoardPage", "LOCK_SECONDS", "MAX_TRIES", "board_html", "client_key"]
-
-
-def client_key() -> str:
-    """Who is trying codes: the client address the origin guard of ``experiments.teach``
-    passed on, else (the app served some other way, where a client could name itself) one key
-    for every client."""
-    if os.environ.get(GUARD_ENV) != "1":
-        return "*"
-    headers = solara.lab.headers.value or {}
-    values = headers.get(CLIENT_HEADER) or ["*"]
-    return str(values[-1])
+__all__ = ["BoardPage", "LOCK_SECONDS", "MAX_TRIES", "board_html", "client_key", "count_text"]
 
 
 def locked_text(seconds: float, lang: str) -> str:
-    return LOCKED.get(lang, LOCKED["en"]).format(minutes=max(1, math.ceil(seconds / 60)))
+    """The lock message with the minutes left (a reload does not lift it)."""
+    return t("board.locked", lang, minutes=max(1, math.ceil(seconds / 60)))
 
 
 def board_html(rows: list[dict[str, Any]], lang: str) -> str:
-    """The submissions as an HTML table, newest first."""
+    """The submissions shown on the board (hidden ones left out) as an HTML table, newest first."""
+    rows = [row for row in rows if not row.get("hidden")]
     if not rows:
         return f"<p>{escape(t('board.empty', lang))}</p>"
     head = ("board.number", "board.col_name", "board.col_group", "board.settings", "events.quarter")
     out = ["<table class='board-table'><thead><tr>"]
     out += [f"<th>{escape(t(k, lang))}</th>" for k in head]
-    out += ["<th class='num'>S1</th><th class='num'>S2</th>", "</tr></thead><tbody>"]
+    out += [f"<th class='num'>{escape(term(f'scenario.{s}', lang))}</th>" for s in ("S1", "S2")]
+    out += ["</tr></thead><tbody>"]
     for row in reversed(rows):
         settings = "; ".join(
             f"{setting_label(k, lang)} = {fmt_value(v)}" for k, v in row["settings"].items()
@@ -92,6 +87,8 @@ def BoardPage() -> None:
     tries = solara.use_reactive(0)  # wrong codes of this session (the count that locks is the
     tick = solara.use_reactive(0)  # board's, per client address)
     client = client_key()
+    row_number = solara.use_reactive(0)
+    notice = solara.use_reactive("")
     solara.Title(t("board.title", lang))
     solara.Style(CSS)
 
@@ -139,6 +136,42 @@ def BoardPage() -> None:
             return
         rows = board.submissions(unlocked.value)
         _ = tick.value  # re-read every REFRESH seconds
+        is_open = board.is_open()
+
+        def moderate(action: str) -> None:
+            number = int(row_number.value or 0)
+            try:
+                if action == "delete":
+                    board.delete(unlocked.value, number)
+                else:
+                    board.hide(unlocked.value, number, hidden=action == "hide")
+            except BoardError:
+                notice.set(t("board.no_row", lang, number=number))
+            else:
+                notice.set(t("board.done", lang, number=number))
+            tick.set(tick.value + 1)
+
+        def toggle_open() -> None:
+            board.set_open(unlocked.value, not is_open)
+            tick.set(tick.value + 1)
+
+        state = "board.state_open" if is_open else "board.state_closed"
+        with solara.Div(classes=["teach-buttons", "board-moderation"]):
+            solara.Div(children=[t(state, lang)], classes=["board-state"])
+            solara.Button(
+                t("board.close_submissions" if is_open else "board.open_submissions", lang),
+                on_click=toggle_open,
+                classes=["board-toggle"],
+            )
+            solara.InputInt(t("board.row", lang), value=row_number, classes=["board-row-number"])
+            for action in ("hide", "show", "delete"):
+                solara.Button(
+                    t(f"board.{action}", lang),
+                    on_click=lambda action=action: moderate(action),
+                    classes=[f"board-{action}"],
+                )
+        if notice.value:
+            solara.Div(children=[notice.value], classes=["board-notice"])
         with solara.Div(classes=["teach-buttons"]):
             solara.Button(
                 t("board.refresh", lang),
@@ -151,7 +184,14 @@ def BoardPage() -> None:
                 mime_type="text/csv",
                 children=[solara.Button(t("board.export", lang), classes=["board-export"])],
             )
-        solara.Div(children=[t("board.count", lang, n=len(rows))], classes=["board-count"])
-        if rows:
-            VegaLite.element(spec=charts.board_spec(rows, lang))
+        shown = [row for row in rows if not row["hidden"]]
+        hidden = [str(row["id"]) for row in rows if row["hidden"]]
+        solara.Div(children=[count_text(len(shown), lang)], classes=["board-count"])
+        if hidden:
+            solara.Div(
+                children=[t("board.hidden_rows", lang, numbers=", ".join(hidden))],
+                classes=["board-hidden"],
+            )
+        if shown:
+            VegaLite.element(spec=charts.board_spec(shown, lang))
         solara.HTML(tag="div", unsafe_innerHTML=board_html(rows, lang))

@@ -21,7 +21,7 @@ from typing import Any
 
 from experiments.app.ensemble import FLOWS, Run
 from experiments.app.texts import setting_label
-from experiments.i18n import t
+from experiments.i18n import t, term
 from sim.model import DOMAINS, STATES
 
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -46,9 +46,26 @@ EDGE_FLOWS = {  # flow names of model.relations → catalogue keys
 #: Chart sizes (px): the network fits a 460 px column, the flows two columns of 165 px.
 NETWORK_SIZE = (400, 270)
 FLOW_SIZE = (160, 55)
+#: Smallest text in the charts (px): readable at the back of a room at 1024×768 (issue 24);
+#: Vega-Lite's defaults (10-11 px axis labels) are overridden everywhere by :func:`font_config`.
+MIN_FONT = 12
+BOARD_FONT = 16  # the board is projected for the whole class
 #: vega-embed reads this from the spec: no action menu (its items are English and one opens
 #: an external editor)
 EMBED = {"embedOptions": {"actions": False}}
+
+
+def font_config(size: int = MIN_FONT) -> dict[str, Any]:
+    """A Vega-Lite ``config`` that sets every text of a chart to at least ``size`` px."""
+    return {
+        "view": {"stroke": None},
+        "axis": {"labelFontSize": size, "titleFontSize": size},
+        "legend": {"labelFontSize": size, "titleFontSize": size, "labelLimit": 400},
+        "header": {"labelFontSize": size, "titleFontSize": size},
+        "title": {"fontSize": size + 1, "subtitleFontSize": size},
+        "text": {"fontSize": size},
+        "mark": {"fontSize": size},
+    }
 
 
 def lines(text: str, width: int) -> list[str]:
@@ -266,14 +283,25 @@ def _network(segments: list, labels: list, lang: str, step: int) -> dict[str, An
 
 
 def board_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
-    """The class board's chart: S1 and S2 shares against each setting students changed.
+    """The class board's chart, for a projector: scenario shares against each changed setting.
 
-    ``rows`` are board submissions (``experiments.classboard``); one small chart per changed
-    parameter (x = its value), and one for submissions that changed nothing.
+    ``rows`` are the shown board submissions (``experiments.classboard``); one chart per changed
+    parameter (x = its value), and one for submissions that changed nothing. Scenario 1 and 2
+    (the glossary's names) by colour; a share of a run that reached its last quarter (final) is
+    a filled circle, one of a run stopped earlier (provisional) an open one, said in the legend.
+    Text of ``BOARD_FONT`` px and more; ticks far enough apart not to overlap.
     """
     points = []
+    horizon = max((int(row["horizon"]) for row in rows), default=40)
+    final, provisional = (
+        t("board.final", lang, horizon=horizon),
+        t("board.provisional", lang, horizon=horizon),
+    )
+    names = {s: term(f"scenario.{s}", lang) for s in ("S1", "S2")}
+    colours = {"domain": list(names.values()), "range": ["#d62728", "#1f77b4"]}
     for row in rows:
         changed = row["settings"] or {"": None}
+        status = final if int(row["step"]) >= int(row["horizon"]) else provisional
         for key, value in changed.items():
             label = setting_label(key, lang) if key else t("board.unchanged", lang)
             for scenario in ("S1", "S2"):
@@ -281,38 +309,77 @@ def board_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
                     {
                         "setting": label,
                         "value": float(value) if value is not None else 0.0,  # bool: 0/1
-                        "scenario": scenario,
+                        "scenario": names[scenario],
                         "share": row[scenario],
+                        "status": status,
                         "who": row["name"],
+                        "number": int(row["id"]),
                     }
                 )
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "data": {"values": points},
-        "facet": {"field": "setting", "type": "nominal", "title": None},
-        "columns": 3,
+        "facet": {
+            "field": "setting",
+            "type": "nominal",
+            "title": None,
+            "header": {"labelFontSize": BOARD_FONT + 2, "labelLimit": 420},
+        },
+        "columns": 2,
         "spec": {
-            "width": 200,
-            "height": 140,
-            "mark": {"type": "point", "filled": True, "size": 70},
+            "width": 420,
+            "height": 260,
+            "mark": {"type": "point", "filled": True, "size": 220, "strokeWidth": 3},
             "encoding": {
-                "x": {"field": "value", "type": "quantitative", "title": t("board.value", lang)},
+                "x": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": t("board.value", lang),
+                    "axis": {"tickCount": 5, "labelOverlap": "greedy", "format": "~g"},
+                    "scale": {"zero": False, "padding": 20},
+                },
                 "y": {
                     "field": "share",
                     "type": "quantitative",
                     "title": t("futures.share", lang),
                     "scale": {"domain": [0, 1]},
-                    "axis": {"format": ".0%"},
+                    "axis": {"format": ".0%", "tickCount": 5},
                 },
                 "color": {
                     "field": "scenario",
                     "type": "nominal",
-                    "scale": {"domain": ["S1", "S2"], "range": ["#d62728", "#1f77b4"]},
-                    "legend": {"title": None, "orient": "top"},
+                    "scale": colours,
+                    "legend": {"title": None, "orient": "top", "symbolSize": 220},
                 },
-                "tooltip": [{"field": "who"}, {"field": "value"}, {"field": "share"}],
+                "stroke": {
+                    "field": "scenario",
+                    "type": "nominal",
+                    "scale": colours,
+                    "legend": None,
+                },
+                "fillOpacity": {
+                    "field": "status",
+                    "type": "nominal",
+                    "scale": {"domain": [final, provisional], "range": [1.0, 0.0]},
+                    "legend": {
+                        "title": t("board.result", lang),
+                        "orient": "top",
+                        "symbolSize": 220,
+                        "symbolStrokeColor": "#333333",
+                        "symbolStrokeWidth": 2,
+                        "symbolFillColor": "#333333",
+                    },
+                },
+                "tooltip": [
+                    {"field": "number"},
+                    {"field": "who"},
+                    {"field": "value"},
+                    {"field": "share", "format": ".1%"},
+                    {"field": "status"},
+                ],
             },
         },
         "resolve": {"scale": {"x": "independent"}},
+        "config": font_config(BOARD_FONT),
         "usermeta": EMBED,
     }

@@ -26,7 +26,7 @@ from experiments import exercise as ex
 from experiments.app import texts
 from experiments.app.ensemble import Run, ensemble_run, slider_step
 from experiments.app.lesson import LessonView, show
-from experiments.i18n import LANGUAGES, check_language, t
+from experiments.i18n import LANGUAGES, check_language, t, term
 from sim import params as P
 
 ENSEMBLE = int(os.environ.get("RUDPRK_TEACH_REPLICATES", "1000"))
@@ -216,6 +216,45 @@ def LessonCard(exercise: solara.Reactive[str], on_load: Any) -> None:
             )
 
 
+CLIENT_HEADER = "x-rudprk-client"  # experiments.teach.CLIENT_HEADER, set by its origin guard
+GUARD_ENV = "RUDPRK_TEACH_GUARD"
+SESSION_COOKIES = ("solara-session-id", "solara-session-id-lax")
+
+
+def client_key() -> str:
+    """Which computer this session is: the client address the origin guard of
+    ``experiments.teach`` passed on, else (the app served some other way, where a client could
+    name itself) one key for every client."""
+    if os.environ.get(GUARD_ENV) != "1":
+        return "*"
+    import solara.lab
+
+    headers = solara.lab.headers.value or {}
+    values = headers.get(CLIENT_HEADER) or ["*"]
+    return str(values[-1])
+
+
+def session_key() -> str:
+    """Which student this is, for the board's per-session limits: a digest of Solara's session
+    cookie (a reload keeps it), else of this page's kernel."""
+    import hashlib
+
+    import solara.lab
+
+    cookies = solara.lab.cookies.value or {}
+    value = next((cookies[name] for name in SESSION_COOKIES if cookies.get(name)), "")
+    if not value:
+        from solara.server import kernel_context
+
+        value = "kernel:" + kernel_context.get_current_context().id
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
+
+
+def count_text(n: int, lang: str) -> str:
+    """ "1 submission", "N submissions"."""
+    return t("board.count_one", lang) if n == 1 else t("board.count", lang, n=n)
+
+
 _BOARD_LOCK = threading.Lock()
 _BOARD: list[Any] = []
 
@@ -246,7 +285,17 @@ def SubmitCard(run: Run, view: LessonView) -> None:
         return
 
     def submit() -> None:
-        from experiments.classboard import MAX_GROUP, MAX_NAME, BoardError, clean_text
+        from experiments.classboard import (
+            MAX_GROUP,
+            MAX_NAME,
+            MAX_PER_CLIENT,
+            MAX_PER_SESSION,
+            MIN_INTERVAL,
+            BoardBusy,
+            BoardClosed,
+            BoardError,
+            clean_text,
+        )
 
         try:
             clean_text(name.value, "name", MAX_NAME, required=True)
@@ -268,7 +317,26 @@ def SubmitCard(run: Run, view: LessonView) -> None:
             seed=run.seed,
         )
         try:
-            number = board.submit(name.value, group.value, dict(run.settings), result)
+            number = board.submit(
+                name.value,
+                group.value,
+                dict(run.settings),
+                result,
+                session=session_key(),
+                client=client_key(),
+            )
+        except BoardClosed:
+            message.set(t("board.closed", lang))
+            return
+        except BoardBusy as busy:
+            if busy.reason == "interval":
+                wait = max(1, round(busy.seconds))
+                message.set(t("board.wait", lang, interval=int(MIN_INTERVAL), seconds=wait))
+            elif busy.reason == "session":
+                message.set(t("board.session_full", lang, n=MAX_PER_SESSION))
+            else:
+                message.set(t("board.client_full", lang, n=MAX_PER_CLIENT))
+            return
         except BoardError as error:
             message.set(t("board.refused", lang, reason=str(error)))
             return
@@ -288,7 +356,18 @@ def SubmitCard(run: Run, view: LessonView) -> None:
             solara.Div(children=[message.value], classes=["teach-submit-message"])
         for number, label, s1, s2 in sent.value:
             solara.Div(
-                children=[t("board.mine", lang, number=number, quarter=label, s1=s1, s2=s2)],
+                children=[
+                    t(
+                        "board.mine",
+                        lang,
+                        number=number,
+                        quarter=label,
+                        s1=s1,
+                        s2=s2,
+                        s1_name=term("scenario.S1", lang),
+                        s2_name=term("scenario.S2", lang),
+                    )
+                ],
                 classes=["teach-mine"],
             )
 

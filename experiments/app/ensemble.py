@@ -14,13 +14,32 @@ Nothing is lost by precomputing: the model's randomness is keyed by (seed, repli
 draw) (``sim.rng``) and ``classify(model, upto=k)`` reads quarters 1..k only, so quarter k of a
 precomputed run is what a model stepped k times shows (``tests/test_teach_app.py`` checks it).
 The panels never show anything of a quarter after k.
+
+With ``experiments.teach --workers N`` (default 1) new runs are computed in worker processes
+(:class:`Workers`, forked from a preloaded fork server), so the server's interpreter stays free
+to render and send pages while a class presses Reset, and a second core is used.
+
+Memory goes back after a class: a run nobody asked for in ``idle_seconds`` (the server's
+``--session-timeout``, after which Solara closes the sessions that held it) leaves the cache,
+idle workers end (with the histories they kept), and a janitor thread collects the garbage and
+hands freed heap back to the system (``malloc_trim``), so the server returns to its pre-class
+size.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import dataclasses
+import gc
 import math
+import multiprocessing
+import os
 import threading
+import time
 from collections import OrderedDict
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +54,11 @@ from sim.model import DOMAINS, RussiaDPRKModel
 FLOWS = ("munitions", "oil", "tech_tier", "trade", "tourism")
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 CACHE_SIZE = 64
+IDLE_SECONDS = float(os.environ.get("RUDPRK_TEACH_SESSION_TIMEOUT", "120"))
+#: Worker processes that compute new runs (``experiments.teach --workers``); 0: in the thread of
+#: the session that asked. Workers keep the server's interpreter free to render and send while a
+#: run is computed, and use the second core.
+WORKERS_ENV = "RUDPRK_TEACH_WORKERS"
 
 Settings = tuple[tuple[str, Any], ...]
 
@@ -161,22 +185,119 @@ def compute_run(settings: Settings, seed: int, replicates: int, horizon: int) ->
     )
 
 
+def _run_fields(settings: Settings, seed: int, replicates: int, horizon: int) -> dict[str, Any]:
+    """:func:`compute_run` in a worker process: the run's fields (a lock does not pickle)."""
+    run = compute_run(settings, seed, replicates, horizon)
+    return {
+        f.name: getattr(run, f.name)
+        for f in dataclasses.fields(run)
+        if f.name not in ("cache", "lock")
+    }
+
+
+class Workers:
+    """A small pool of processes that compute runs (forked from a preloaded server of forks)."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.last_used = time.monotonic()
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["experiments.app.ensemble"])
+                self._pool = ProcessPoolExecutor(self.count, mp_context=context)
+            return self._pool
+
+    def stop(self) -> None:
+        """End the worker processes (and their memory); the next run starts them again."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=False)
+
+    def compute(self, settings: Settings, seed: int, replicates: int, horizon: int) -> Run:
+        """The run, computed in a worker; in this thread if the pool broke (a worker died)."""
+        self.last_used = time.monotonic()
+        try:
+            future = self._executor().submit(_run_fields, settings, seed, replicates, horizon)
+            return Run(**future.result())
+        except BrokenProcessPool:
+            with self._lock:
+                self._pool = None
+            return compute_run(settings, seed, replicates, horizon)
+
+
+def _workers_from_environment() -> Workers | None:
+    count = int(os.environ.get(WORKERS_ENV, "0") or 0)
+    return Workers(count) if count > 0 else None
+
+
 class RunCache:
     """An LRU cache of runs; one computation per key even when many sessions ask at once."""
 
-    def __init__(self, size: int = CACHE_SIZE):
+    def __init__(
+        self,
+        size: int = CACHE_SIZE,
+        idle_seconds: float = IDLE_SECONDS,
+        workers: Workers | None = None,
+    ):
         self.size = size
+        self.workers = workers
+        self.idle_seconds = idle_seconds
         self._runs: OrderedDict[tuple, Run] = OrderedDict()
+        self._used: dict[tuple, float] = {}  # key -> monotonic time it was last asked for
         self._pending: dict[tuple, threading.Event] = {}
         self._lock = threading.Lock()
+        self._janitor: threading.Thread | None = None
         self.computed = 0  # how many runs were computed (the rest were shared)
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def drop_idle(self, now: float | None = None) -> int:
+        """Drop the runs nobody asked for in ``idle_seconds``; returns how many went.
+
+        A session still showing one keeps it alive by its own reference; only the cache lets go.
+        """
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            idle = [k for k in self._runs if now - self._used.get(k, now) > self.idle_seconds]
+            for key in idle:
+                del self._runs[key]
+                self._used.pop(key, None)
+        return len(idle)
+
+    def _start_janitor(self) -> None:
+        """Every so often: drop idle runs, collect garbage, return freed heap to the system."""
+        if self._janitor is not None:
+            return
+        period = max(2.0, min(30.0, self.idle_seconds / 4))
+
+        def loop() -> None:
+            while True:
+                time.sleep(period)
+                if self.drop_idle():
+                    gc.collect()
+                workers = self.workers
+                if workers is not None and time.monotonic() - workers.last_used > self.idle_seconds:
+                    workers.stop()  # a worker's histories and heap go with it
+                release_memory()
+
+        self._janitor = threading.Thread(target=loop, name="run-cache-janitor", daemon=True)
+        self._janitor.start()
 
     def get(self, settings: Settings, seed: int, replicates: int, horizon: int) -> Run:
         key = (settings, seed, replicates, horizon)
         while True:
             with self._lock:
+                self._start_janitor()
                 if key in self._runs:
                     self._runs.move_to_end(key)
+                    self._used[key] = time.monotonic()
                     return self._runs[key]
                 waiting = self._pending.get(key)
                 if waiting is None:
@@ -184,19 +305,41 @@ class RunCache:
                     break
             waiting.wait()
         try:
-            run = compute_run(settings, seed, replicates, horizon)
+            if self.workers is not None:
+                run = self.workers.compute(settings, seed, replicates, horizon)
+            else:
+                run = compute_run(settings, seed, replicates, horizon)
             with self._lock:
                 self._runs[key] = run
+                self._used[key] = time.monotonic()
                 self.computed += 1
                 while len(self._runs) > self.size:
-                    self._runs.popitem(last=False)
+                    old, _ = self._runs.popitem(last=False)
+                    self._used.pop(old, None)
             return run
         finally:
             with self._lock:
                 self._pending.pop(key).set()
 
 
-CACHE = RunCache()
+_LIBC: list[Any] = []
+
+
+def release_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc ``malloc_trim``; elsewhere a
+    no-op): without it the server's resident size stays at its peak after a class."""
+    if not _LIBC:
+        name = ctypes.util.find_library("c")
+        try:
+            _LIBC.append(ctypes.CDLL(name) if name else None)
+        except OSError:
+            _LIBC.append(None)
+    libc = _LIBC[0]
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+CACHE = RunCache(workers=_workers_from_environment())
 
 
 def ensemble_run(values: dict[str, Any], seed: int, replicates: int, horizon: int) -> Run:

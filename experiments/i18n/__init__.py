@@ -4,8 +4,14 @@ One flat JSON catalogue per language, keyed by dotted message keys: ``param.<dot
 and ``.help`` for every teaching parameter of ``sim.params`` (``teach=True``), ``event.<kind>``
 for every event the model logs, ``exercise.<name>.title`` and ``.question`` for every exercise
 preset, and the app's panel titles and notices. The Mongolian catalogue uses the article's own
-terms (``../shared/seed/article_mn.txt``) as its vocabulary. ``tests/test_i18n.py`` fails when a
-key is missing in either catalogue.
+terms (``docs/article_mn.txt``) as its vocabulary. ``tests/test_i18n.py`` fails when a key is
+missing in either catalogue.
+
+``glossary.json`` is the one Mongolian vocabulary of the project (English term → Mongolian term,
+the article's own word where it has one, and why where it has none): :func:`term` gives a term
+in a language (the app's charts, the board and the teacher's notes use it for the scenario
+names, percentage points and seed), and ``tests/test_i18n.py`` checks that no Mongolian text
+uses a word the glossary says to avoid (S1/S2/neither, pp, "үр" for seed, ОХУ/БНАСАУ/БНХАУ).
 
 ``EVENT_IDS`` names the article ids that explain each event kind of ``RussiaDPRKModel.events``;
 the app shows them next to the localized message.
@@ -52,6 +58,22 @@ def catalogue(lang: str) -> dict[str, str]:
     check_language(lang)
     with open(HERE / f"{lang}.json", encoding="utf-8") as handle:
         return json.load(handle)
+
+
+@functools.cache
+def glossary() -> dict[str, dict[str, Any]]:
+    """The project's vocabulary (``glossary.json``): term key → {"en", "mn", "source", …}."""
+    with open(HERE / "glossary.json", encoding="utf-8") as handle:
+        return json.load(handle)["terms"]
+
+
+def term(key: str, lang: str = "en") -> str:
+    """A glossary term in ``lang``, e.g. ``term("scenario.S1", "mn")`` → "Хувилбар 1"."""
+    check_language(lang)
+    terms = glossary()
+    if key not in terms:
+        raise KeyError(f"no term {key!r} in experiments/i18n/glossary.json")
+    return terms[key][lang]
 
 
 def t(key: str, lang: str = "en", **fields: Any) -> str:
