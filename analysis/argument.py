@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from analysis.compare import markdown_table
 from analysis.figures import SCENARIO_COLOURS, SCENARIO_NAMES
+from analysis.labels import header
 from sim import params as P
 from sim.classifier import NEITHER_KINDS, S2_MARKERS, SCENARIOS
 
@@ -34,6 +35,76 @@ CSV_FILE, MD_FILE, PNG_FILE, JSON_FILE = (
 ARGUMENT_FILES = (CSV_FILE, MD_FILE, PNG_FILE, JSON_FILE)
 LIMITS: tuple[P.Param, ...] = tuple(p for p in P.PARAMETERS if p.group == "limits")
 ALPHA = 0.05
+
+
+#: The verdict columns of the CSV and what the tables call them: S1 rose / S2 fell beyond paired
+#: sampling error (Holm-adjusted McNemar p < 0.05), each on its own.
+VERDICT_COLUMNS = {"S1": "S1_up", "S2": "S2_down"}
+VERDICTS = {"S1": "S1 up", "S2": "S2 down"}
+MARKER_COLUMN = "limit_measured_by_marker"
+
+#: Limits whose mechanism is what a classifier marker itself measures (issue 22): switching such a
+#: limit off moves the very quantity the marker reads, so the row's change in S2 partly restates
+#: the marker's threshold instead of testing the article's reason. Limit (``limits.<name>``) ->
+#: (scenario, marker in ``sim.classifier.markers``, what the marker reads). A row that weakens one
+#: of these limits is marked in every table.
+MEASURED_BY: dict[str, tuple[str, str, str]] = {
+    # M16 barter: S2-economy reads ``cash_share_later < classifier.s2_cash_share``; the barter
+    # limit is what keeps trade out of cash (off: banking channels open, cash trade).
+    "barter": ("S2", "economy", "the cash share of trade"),
+    # M17 reputation: S2-sanctions reads ``breach_share <= classifier.s2_breach_share``; the
+    # reputation cost is what keeps Russia from an open breach (off: no cost).
+    "reputation": ("S2", "sanctions", "the share of quarters in open breach"),
+    # M20/F10 quality: S2-defence reads the long-term defence level against
+    # ``classifier.s2_defence_ratio``; the quality limit is what thins defence cooperation (and
+    # withdraws the soldiers) in the long term.
+    "quality": ("S2", "defence", "the long-term defence level"),
+}
+
+
+def measured_by(overrides: str | Mapping[str, Any]) -> str:
+    """Which markers measure the limits a row weakens ("" if none), e.g. "S2-economy (the cash
+    share of trade)". ``overrides``: the row's overrides, as a mapping or as ``key=value`` text.
+
+    A limit counts as weakened when the row sets it below its default (``False`` < ``True``, or a
+    strength below the default): the test does not depend on the limits being booleans.
+    """
+    if isinstance(overrides, str):
+        pairs = dict(part.split("=", 1) for part in overrides.split() if "=" in part)
+    else:
+        pairs = dict(overrides)
+    out = []
+    for name, (scenario, marker, reads) in MEASURED_BY.items():
+        key = f"limits.{name}"
+        if key in pairs and _strength(pairs[key]) < _strength(P.BY_KEY[key].default):
+            out.append(f"{scenario}-{marker} ({reads})")
+    return "; ".join(out)
+
+
+def _strength(value: Any) -> float:
+    text = str(value).strip().lower()
+    if text in ("true", "false"):
+        return 1.0 if text == "true" else 0.0
+    return float(value)
+
+
+def direction_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``S1_up``, ``S2_down`` (None on reference rows) and the marker column.
+
+    S1 up: ΔS1 > 0 and significant; S2 down: ΔS2 < 0 and significant, each judged on its own,
+    never merged into one "toward S1". Computed from the unrounded differences.
+    """
+    out = table.copy()
+    compared = out["reference"].astype(str) != ""
+    for s, col in VERDICT_COLUMNS.items():
+        if f"{s}_diff" not in out:
+            out[col] = None
+            continue
+        sign = 1.0 if s == "S1" else -1.0
+        moved = out[f"{s}_significant"].eq(True) & (sign * out[f"{s}_diff"].astype(float) > 0)
+        out[col] = [bool(m) if c else None for m, c in zip(moved, compared, strict=True)]
+    out[MARKER_COLUMN] = [measured_by(str(o)) for o in out["overrides"].fillna("")]
+    return out.drop(columns=["toward_s1"], errors="ignore")
 
 
 def _pct(v: float) -> str:
@@ -55,16 +126,20 @@ def _diff_cell(line: pd.Series, s: str) -> str:
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The main table as it prints: shares and changes in percent, one line per row."""
+    """The main table as it prints: shares and changes in percent, one line per row.
+
+    ΔS1 and ΔS2 are shown apart, each beside its own verdict ("S1 up", "S2 down"): a row in which
+    S2 falls and S1 does not rise moves runs from S2 to neither, not toward S1.
+    """
+    table = direction_columns(table)
     out = pd.DataFrame({"row": table["row"], "vs": table["reference"].replace("", "—")})
     for s in SCENARIOS:
         out[f"{s} % [95 % CI]"] = [_share_cell(line, s) for _, line in table.iterrows()]
     for s in SCENARIOS:
         out[f"Δ{s} pp"] = [_diff_cell(line, s) for _, line in table.iterrows()]
-    out["toward S1"] = [
-        "—" if not line["reference"] else ("yes" if line["toward_s1"] else "no")
-        for _, line in table.iterrows()
-    ]
+        if s in VERDICTS:
+            out[VERDICTS[s]] = [_yes_no(v) for v in table[VERDICT_COLUMNS[s]]]
+    out["limit measured by"] = table[MARKER_COLUMN].replace("", "—")
     out["open breach %"] = table["breach_share"].map(_pct)
     out["munitions"] = table["munitions_mean"].map(lambda v: f"{v:.1f}")
     if "munitions_mean_diff" in table:
@@ -73,6 +148,23 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         ]
         out["Δ munitions"] = [_mean_cell(line, "munitions_mean", 1) for _, line in table.iterrows()]
     return out
+
+
+def _yes_no(value: object) -> str:
+    return "—" if value is None or value is np.nan else ("yes" if bool(value) else "no")
+
+
+def page_tables(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """:func:`display_table` split into three tables narrow enough for a page (the report)."""
+    full = display_table(table)
+    shares = ["row", "vs", *(f"{s} % [95 % CI]" for s in SCENARIOS)]
+    changes = ["row", "ΔS1 pp", "S1 up", "ΔS2 pp", "S2 down", "Δneither pp", "limit measured by"]
+    flows = ["row", "open breach %", "Δ open breach pp", "munitions", "Δ munitions"]
+    return {
+        "argument": full[shares],
+        "argument_changes": full[[c for c in changes if c in full]],
+        "argument_flows": full[[c for c in flows if c in full]],
+    }
 
 
 def _mean_cell(line: pd.Series, col: str, scale: float) -> str:
@@ -92,7 +184,7 @@ def neither_table(table: pd.DataFrame) -> pd.DataFrame:
     """Kinds of "neither" (and S2's first failing marker) per row, in % of all runs."""
     out = pd.DataFrame({"row": table["row"], "neither %": table["neither_share"].map(_pct)})
     for k in NEITHER_KINDS:
-        out[k] = table[f"neither_{k}_share"].map(_pct)
+        out[f"{header(k)}"] = table[f"neither_{k}_share"].map(_pct)
     for m in S2_MARKERS:
         out[f"S2 fails: {m}"] = table[f"s2_failed_{m}_share"].map(_pct)
     return out
@@ -100,7 +192,7 @@ def neither_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def headline(table: pd.DataFrame) -> str:
     """The argument in three sentences: the war held on, each limit off, all limits off."""
-    by = table.set_index("row")
+    by = direction_columns(table).set_index("row")
     if "war_on" not in by.index:
         return ""
 
@@ -108,15 +200,24 @@ def headline(table: pd.DataFrame) -> str:
         return ", ".join(f"{s} {_pct(by.loc[row, f'{s}_share'])} %" for s in SCENARIOS)
 
     limits = [f"war_on-no_{p.name}" for p in LIMITS if f"war_on-no_{p.name}" in by.index]
-    toward = [r for r in limits if by.loc[r, "toward_s1"] is True]  # None on reference rows
+    up = [r for r in limits if by.loc[r, "S1_up"] is True]  # None on reference rows
+    down = [r for r in limits if by.loc[r, "S2_down"] is True]
+    marked = [r.removeprefix("war_on-no_") for r in limits if by.loc[r, MARKER_COLUMN]]
     text = (
         f"With the war held on: {shares_of('war_on')} "
         f"(S2 {'>' if by.loc['war_on', 'S2_share'] > by.loc['war_on', 'S1_share'] else '≤'} S1). "
-        f"Each limit switched off, the war held on: {len(toward)} of {len(limits)} rows move "
-        "the shares toward S1 (S1 up or S2 down) beyond paired sampling error"
+        f"Each limit switched off, the war held on, beyond paired sampling error: S1 rises in "
+        f"{len(up)} of {len(limits)} rows"
+        + (f" ({', '.join(r.removeprefix('war_on-no_') for r in up)})" if up else "")
+        + f", S2 falls in {len(down)} of {len(limits)}"
+        + (f" ({', '.join(r.removeprefix('war_on-no_') for r in down)})" if down else "")
+        + "; where S2 falls and S1 does not rise, runs move from S2 to neither, not to S1"
     )
-    missing = [r.removeprefix("war_on-no_") for r in limits if r not in toward]
-    text += f" (not: {', '.join(missing)}). " if missing else ". "
+    text += (
+        f". In {', '.join(marked)} the limit switched off is what an S2 marker measures. "
+        if marked
+        else ". "
+    )
     if "war_on-no_limits" in by.index:
         all_off = by.loc["war_on-no_limits"]
         majority = all_off["S1_share"] > 0.5
@@ -138,7 +239,11 @@ def method_note(table: pd.DataFrame) -> str:
         "which that test inverts. Multiplicity: Holm-adjusted p-values over the whole table "
         f"(m = {m} tests: every compared row × 3 scenarios) and Bonferroni-simultaneous "
         f"intervals (each at {100 * level:.2f} %), so an interval that excludes 0 always sits "
-        "beside a significant Holm p (marked *). 'toward S1': S1 up or S2 down, significant. "
+        "beside a significant Holm p (marked *). 'S1 up': ΔS1 > 0 and significant; 'S2 down': "
+        "ΔS2 < 0 and significant, each on its own (S2 down without S1 up is S2 → neither). "
+        "'Limit measured by': the S2 marker that itself reads the mechanism the row switches off "
+        "(such a row partly restates the marker's threshold). Differences are computed from the "
+        "unrounded shares, then rounded. "
         "Shares: Wilson 95 % intervals. Open breach: mean share of quarters in which Russia "
         "openly sets the sanctions aside; munitions: mean thousand containers delivered over the "
         "run; their changes are paired t intervals (Bonferroni-simultaneous over the compared "
@@ -231,19 +336,85 @@ def read_table(path: Path) -> pd.DataFrame:
         if col in table:
             table[col] = table[col].fillna("").astype(str)
     compared = table["reference"] != ""
-    for col in [c for c in table.columns if c.endswith("significant")] + ["toward_s1"]:
-        if col in table:
-            table[col] = [
-                (str(v) == "True") if ref else None
-                for v, ref in zip(table[col], compared, strict=True)
-            ]
+    for col in [c for c in table.columns if c.endswith("significant")]:
+        table[col] = [
+            (str(v) == "True") if ref else None for v, ref in zip(table[col], compared, strict=True)
+        ]
+    table = direction_columns(table)  # an older CSV (toward_s1) gets the two verdicts
     m = 3 * int(compared.sum())
     table.attrs["family"] = m
     table.attrs["ci_level"] = 1.0 - ALPHA / max(m, 1)
     return table
 
 
-def print_table(table: pd.DataFrame) -> str:
-    """The table for the terminal."""
-    shown = display_table(table).drop(columns=["Δneither pp"])
-    return shown.to_string(index=False) + "\n" + method_note(table)
+#: The terminal's width: the printed table and its notes fit in it (issue 25).
+TERMINAL_WIDTH = 100
+
+
+def _short_diff(line: pd.Series, s: str) -> str:
+    if not line["reference"]:
+        return "ref"
+    star = "*" if line[f"{s}_significant"] else " "
+    return f"{100 * line[f'{s}_diff']:+.1f}{star}"
+
+
+def print_table(table: pd.DataFrame, written: str = "argument.md") -> str:
+    """The table for the terminal, no line wider than :data:`TERMINAL_WIDTH`.
+
+    One line per row: the three shares, ΔS1 and ΔS2 (percentage points, * significant) each with
+    its own verdict, and a mark where the switched-off limit is what an S2 marker measures. The
+    intervals, the indicators and the kinds of neither are in ``written`` (named at the end).
+    """
+    import textwrap
+
+    table = direction_columns(table)
+    head = ["row", "vs", "S1 %", "S2 %", "neither %", "ΔS1 pp", "S1 up", "ΔS2 pp", "S2 down", "m"]
+    body = []
+    for _, line in table.iterrows():
+        body.append(
+            [
+                str(line["row"]),
+                str(line["reference"]) or "—",
+                *(_pct(line[f"{s}_share"]) for s in SCENARIOS),
+                _short_diff(line, "S1"),
+                _yes_no(line["S1_up"]),
+                _short_diff(line, "S2"),
+                _yes_no(line["S2_down"]),
+                "m" if line[MARKER_COLUMN] else "",
+            ]
+        )
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+    left = {0, 1}
+
+    def fmt(cells: list[str]) -> str:
+        parts = [
+            c.ljust(w) if i in left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    lines = [fmt(head), *(fmt(r) for r in body)]
+    marked = {m for text in table[MARKER_COLUMN] for m in text.split("; ") if m}
+    notes = [
+        "ΔS1, ΔS2: change against the row named under vs, in percentage points, computed from "
+        "unrounded shares (* Holm-adjusted McNemar p < 0.05). S1 up and S2 down are judged "
+        "apart: S2 down without S1 up moves runs from S2 to neither, not toward S1.",
+    ]
+    if marked:
+        named = [
+            f"{name} → {s}-{marker} ({reads})"
+            for name, (s, marker, reads) in MEASURED_BY.items()
+            if f"{s}-{marker} ({reads})" in marked
+        ]
+        notes.append(
+            "m: the row switches off a limit that an S2 marker itself measures: "
+            + "; ".join(named)
+            + "."
+        )
+    notes.append(
+        f"Wilson and paired intervals, open breach, munitions and the kinds of neither: {written} "
+        "(every column: argument.csv)."
+    )
+    for note in notes:
+        lines += textwrap.wrap(note, TERMINAL_WIDTH, break_on_hyphens=False)
+    return "\n".join(lines)

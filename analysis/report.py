@@ -42,12 +42,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis import api, figures, forecast
+from analysis import api, figures, forecast, labels
 from analysis import results as R
 from analysis.compare import markdown_table
 from analysis.discovery import PrimResult, prim_box
 from analysis.html import page
 from analysis.stats import SCENARIO_LABELS
+from analysis.stats import scenario_table as scenario_stats
 from sim import params as P
 
 __all__ = ["Report", "build", "find_result", "headline", "main"]
@@ -62,42 +63,8 @@ SCENARIO_WORDS = {
     "S2": "S2 (a message to the West)",
     "neither": "neither (a run that fits neither S1 nor S2)",
 }
-#: What the statistic columns of the tables mean (parameters are explained from sim.params).
-COLUMN_LEGEND = {
-    "job": "job directory of the cell inside the sweep folder (0, 1, …)",
-    "point": "index of the design point",
-    "n": "replicate runs in the cell",
-    "count": "runs that ended in the scenario",
-    "share": "share of runs that ended in the scenario",
-    "ci_low": "lower end of the Wilson 95 % interval of the share",
-    "ci_high": "upper end of the Wilson 95 % interval of the share",
-    "S1": "share of runs ending in S1 (the alliance expands), with its Wilson 95 % interval",
-    "S2": "share of runs ending in S2 (a message to the West), with its Wilson 95 % interval",
-    "neither": "share of runs ending in neither scenario, with its Wilson 95 % interval",
-    "munitions_total_mean": "mean over the runs of the munitions shipped DPRK→Russia over the "
-    "horizon (thousand containers, F07)",
-    "defence_long_mean": "mean delivered defence cooperation in the long term (index 0–1)",
-    "economic_medium_mean": "mean delivered economic cooperation in the medium term (index 0–1)",
-    "tech_tier_max_mean": "mean of the highest technology tier Russia transferred (tier number, "
-    "M18)",
-    "breach_share_mean": "mean share of quarters in which Russia openly breached the UN "
-    "sanctions (0–1, M17)",
-    "parameter": "the model parameter (sim.params key)",
-    "value": "the parameter's value (a bin midpoint for a sampled design)",
-    "output": "the model output the index is about",
-    "S1_conf": "95 % half-width of the first-order index",
-    "ST": "total Sobol' index (share of the output's variance due to the parameter, "
-    "interactions included)",
-    "ST_conf": "95 % half-width of the total index",
-    "low": "lower limit of the box",
-    "high": "upper limit of the box",
-    "coverage": "share of all cases of interest that fall inside the box",
-    "density": "share of the points inside the box that are cases of interest",
-    "mass": "share of all points inside the box",
-    "res_dim": "number of parameters the box restricts",
-    "step": "step on the peeling trajectory",
-    "drives": "the scenario whose total index is clearly larger",
-}
+#: What the columns mean: the one label map (``analysis.labels``).
+COLUMN_LEGEND = labels.EXPLAIN
 
 
 @dataclass
@@ -297,18 +264,74 @@ def _bounds(result: R.Sweep) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _box_words(box: PrimResult, bounds: dict[str, tuple[float, float]]) -> str:
+def tested_values(result: R.Sweep) -> dict[str, list[float]]:
+    """For a grid: the values each numeric swept parameter was run at (empty for a design)."""
+    if result.kind == "design":
+        return {}
+    out = {}
+    for key in result.swept:
+        column = result.table[key] if key in result.table else None
+        if column is not None and pd.api.types.is_numeric_dtype(column):
+            out[key] = sorted(float(v) for v in column.dropna().unique())
+    return out
+
+
+def _either(values: list[float]) -> str:
+    shown = [_value(v) for v in values]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def box_limits(
+    box: PrimResult, bounds: dict[str, tuple[float, float]], tested: dict[str, list[float]]
+) -> list[str]:
+    """Each restricted parameter of a box in words.
+
+    A grid's parameter (in ``tested``) is named by the tested values inside the box, with every
+    value tested: "stockpile.dprk = 40 (tested: 10, 40)"; a bound between two tested values is
+    never printed, because nothing between them was run. A sampled design's parameter gets its
+    continuous bounds ("stockpile.dprk ≥ 25.3").
+    """
     parts = []
     for r in box.box.itertuples(index=False):
-        low_all, high_all = bounds.get(str(r.parameter), (np.nan, np.nan))
+        key = str(r.parameter)
         low, high = float(r.low), float(r.high)
+        if key in tested:
+            values = tested[key]
+            inside = [v for v in values if low - 1e-9 <= v <= high + 1e-9]
+            parts.append(f"{key} = {_either(inside)} (tested: {', '.join(map(_value, values))})")
+            continue
+        low_all, high_all = bounds.get(key, (np.nan, np.nan))
+        lo, hi = f"{low:.3g}", f"{high:.3g}"  # a sampled bound to three significant digits
         if np.isclose(low, low_all):
-            parts.append(f"{r.parameter} ≤ {_value(high)}")
+            parts.append(f"{key} ≤ {hi}")
         elif np.isclose(high, high_all):
-            parts.append(f"{r.parameter} ≥ {_value(low)}")
+            parts.append(f"{key} ≥ {lo}")
         else:
-            parts.append(f"{_value(low)} ≤ {r.parameter} ≤ {_value(high)}")
+            parts.append(f"{lo} ≤ {key} ≤ {hi}")
+    return parts
+
+
+def _box_words(
+    box: PrimResult,
+    bounds: dict[str, tuple[float, float]],
+    tested: dict[str, list[float]] | None = None,
+) -> str:
+    parts = box_limits(box, bounds, tested or {})
     return " and ".join(parts) if parts else "anywhere in the swept ranges"
+
+
+def box_table(box: PrimResult, tested: dict[str, list[float]]) -> pd.DataFrame:
+    """The box's limits; for a grid also the tested values and those inside the box."""
+    table = box.box.copy()
+    if not tested:
+        return table
+    ins, alls = [], []
+    for r in table.itertuples(index=False):
+        values = tested.get(str(r.parameter), [])
+        inside = [v for v in values if float(r.low) - 1e-9 <= v <= float(r.high) + 1e-9]
+        ins.append(", ".join(map(_value, inside)))
+        alls.append(", ".join(map(_value, values)))
+    return table.assign(in_box=ins, tested=alls)[["parameter", "in_box", "tested"]]
 
 
 def _movers(result: R.Sweep) -> dict[str, str]:
@@ -354,20 +377,72 @@ def _sobol_movers(ranking: pd.DataFrame, rare: dict[str, int]) -> dict[str, str]
     return out
 
 
+def lead(result: R.Run | R.Sweep) -> tuple[pd.DataFrame, str]:
+    """The scenario table of the point a reader asks about first, and where that point is.
+
+    A run: the run itself. A grid: the cell at the defaults (every swept parameter at its
+    ``sim.params`` default) or, when the grid has none, the cell nearest them. A sampled design
+    has no such point: its table pools every design point (the sampled ranges as a whole).
+    """
+    if isinstance(result, R.Run):
+        return api.scenario_table(result), "at this single parameter point"
+    if result.kind == "design" or not result.swept:
+        kind = "design points" if result.kind == "design" else "cells"
+        return api.scenario_table(result), (
+            f"over the {len(result.table):,} {kind} of this sampled design (counts pooled: the "
+            "sampled ranges as a whole)"
+        )
+    row, exact = R.defaults_cell(result)
+    cell = result.table.iloc[row]
+    counts = {s: int(cell[f"{s}_count"]) for s in SCENARIO_LABELS}
+    table = scenario_stats(counts)
+    values = ", ".join(f"{k} = {_value(cell[k])}" for k in result.swept)
+    if exact:
+        where = f"at the defaults cell of this sweep ({values})"
+    else:
+        defaults = ", ".join(f"{k} = {_value(P.BY_KEY[k].default)}" for k in result.swept)
+        where = (
+            f"at the cell nearest the defaults ({values}; the sweep has no cell at the defaults, "
+            f"{defaults})"
+        )
+    return table, where
+
+
+def pooling_sentence(result: R.Sweep) -> str:
+    """The pooled shares of a sweep and what pooling means."""
+    table = api.scenario_table(result)
+    kind = "design points" if result.kind == "design" else "cells"
+    shares = "; ".join(
+        f"{s} {_pct(table.loc[s, 'share'])} [{_pct(table.loc[s, 'ci_low'])}, "
+        f"{_pct(table.loc[s, 'ci_high'])}]"
+        for s in SCENARIO_LABELS
+    )
+    meaning = (
+        "every point's runs added together, i.e. the parameters drawn across their sampled "
+        "ranges: a share under those ranges, not at any one point"
+        if result.kind == "design"
+        else "every cell's runs added together as if they were one experiment, so the share "
+        "depends on which values were swept and how many runs each cell had: it describes this "
+        "grid, not any one world (the cells and heat maps show where the shares differ)"
+    )
+    return (
+        f"Pooled over all {len(result.table):,} {kind} ({int(table['count'].sum()):,} runs): "
+        f"{shares}. Pooling means {meaning}."
+    )
+
+
 def headline(
     result: R.Run | R.Sweep, ranking: pd.DataFrame | None = None, rare: dict[str, int] | None = None
 ) -> list[str]:
-    """The report's first paragraph(s), generated from the numbers."""
-    table = api.scenario_table(result)
+    """The report's first paragraph(s), generated from the numbers.
+
+    It leads with the point a reader asks about (:func:`lead`: the run, or the defaults cell of a
+    grid), then, for a sweep, the pooled shares with what pooling means, then what moves S1 and
+    S2 and where S1 concentrates.
+    """
+    table, where = lead(result)
     top = str(table["share"].idxmax())
     row = table.loc[top]
-    where = (
-        f"over the {len(result.table):,} "
-        f"{'design points' if isinstance(result, R.Sweep) and result.kind == 'design' else 'cells'}"
-        " of this sweep (counts pooled)"
-        if isinstance(result, R.Sweep)
-        else "at this single parameter point"
-    )
     others = "; ".join(
         f"{s} {_pct(table.loc[s, 'share'])} [{_pct(table.loc[s, 'ci_low'])}, "
         f"{_pct(table.loc[s, 'ci_high'])}]"
@@ -387,6 +462,8 @@ def headline(
             "parameter moves S1 or S2 or where S1 wins; a sweep can (make demo)."
         )
         return paragraphs
+    if result.kind != "design" and result.swept:
+        paragraphs.append(pooling_sentence(result))
     if not result.swept:
         return paragraphs
     movers = (
@@ -400,9 +477,10 @@ def headline(
         where_s1 = f"Scenario discovery finds no region for S1: {found}."
     else:
         where_s1 = (
-            f"S1 concentrates where {_box_words(found, bounds)} (PRIM box over the "
-            f"{'design points' if result.kind == 'design' else 'cells'}, a case being where "
-            f"{found.rule}: coverage {_pct(found.coverage)}, density {_pct(found.density)})."  # type: ignore[attr-defined]
+            f"S1 concentrates where {_box_words(found, bounds, tested_values(result))} (PRIM "
+            f"box over the {'design points' if result.kind == 'design' else 'cells'}, a case "
+            f"being where {found.rule}: coverage {_pct(found.coverage)}, density "  # type: ignore[attr-defined]
+            f"{_pct(found.density)})."
         )
     second = f"{movers['S1']}; {movers['S2']}. {where_s1}"
     paragraphs.append(second[0].upper() + second[1:])
@@ -431,31 +509,55 @@ def _which_row(run: R.Run) -> str:
 
 def _scenario_section(rep: Report, result: R.Run | R.Sweep) -> None:
     items = rep.section("Scenario table")
-    table = api.scenario_table(result).reset_index()
-    rep.tables["scenarios"] = table
-    pooled = " pooled over every cell of the sweep" if isinstance(result, R.Sweep) else ""
+    table, where = lead(result)
+    rep.tables["scenarios"] = table.reset_index()
     items.append(
         _Table(
             "scenarios",
-            f"How often runs end in S1, S2 or neither{pooled}: count, share and 95 % interval "
+            f"How often runs end in S1, S2 or neither {where}: count, share and 95 % interval "
             "(Wilson score interval).",
         )
     )
+    if isinstance(result, R.Sweep) and result.kind != "design" and result.swept:
+        rep.tables["scenarios_pooled"] = api.scenario_table(result).reset_index()
+        items.append(
+            _Table(
+                "scenarios_pooled",
+                "The same, pooled over every cell of the sweep (every cell's runs added together: "
+                "a share of this grid, not of any one world).",
+            )
+        )
+
+
+def _share_text(frame: pd.DataFrame, s: str) -> list[str]:
+    return [
+        f"{_pct(v)} [{_pct(lo)}, {_pct(hi)}]"
+        for v, lo, hi in zip(
+            frame[f"{s}_share"], frame[f"{s}_ci_low"], frame[f"{s}_ci_high"], strict=True
+        )
+    ]
 
 
 def _compact_cells(cells: pd.DataFrame, swept: list[str]) -> pd.DataFrame:
-    """The cell table for the page: one 'share [interval]' column per scenario."""
-    out = cells[[c for c in [*swept, "job", "n"] if c in cells.columns]].copy()
+    """The cell table for the page: the swept values, runs, one 'share [interval]' column per
+    scenario (indicator means and counts are in the CSV beside the report)."""
+    out = cells[[c for c in [*swept, "n"] if c in cells.columns]].copy()
     for s in SCENARIO_LABELS:
-        out[s] = [
-            f"{_pct(v)} [{_pct(lo)}, {_pct(hi)}]"
-            for v, lo, hi in zip(
-                cells[f"{s}_share"], cells[f"{s}_ci_low"], cells[f"{s}_ci_high"], strict=True
-            )
-        ]
-    for c in cells.columns:
-        if c.endswith("_mean"):
-            out[c] = cells[c].round(3)
+        out[f"{s} % [95 % interval]"] = _share_text(cells, s)
+    return out
+
+
+def _compact_marginal(table: pd.DataFrame) -> pd.DataFrame:
+    """The marginal effects for the page: parameter in words, value, runs, shares [interval]."""
+    out = pd.DataFrame(
+        {
+            "parameter": [labels.param_label(k) for k in table["parameter"]],
+            "value": [_value(v) for v in table["value"]],
+            "runs": table["n"].astype(int),
+        }
+    )
+    for s in SCENARIO_LABELS:
+        out[f"{s} % [95 % interval]"] = _share_text(table, s)
     return out
 
 
@@ -476,7 +578,11 @@ def _grid_sections(rep: Report, sweep: R.Sweep) -> None:
         rep.html_tables["cells"] = _compact_cells(cells, swept)
         items = rep.section("Cells of the sweep")
         items.append(
-            _Table("cells", "One row per cell: shares with Wilson 95 % intervals, indicator means.")
+            _Table(
+                "cells",
+                "One row per cell: shares with Wilson 95 % intervals (counts and indicator means "
+                "are in the CSV file).",
+            )
         )
     numeric = [k for k in swept if pd.api.types.is_numeric_dtype(cells[k])]
     if len(numeric) >= 2:
@@ -509,6 +615,7 @@ def _grid_sections(rep: Report, sweep: R.Sweep) -> None:
             frames.append(part.assign(parameter=key))
         table = pd.concat(frames, ignore_index=True)
         rep.tables["marginal_effects"] = table[["parameter", *table.columns[:-1]]]
+        rep.html_tables["marginal_effects"] = _compact_marginal(rep.tables["marginal_effects"])
         rep.figures["marginal_effects"] = figures.marginal_effects(cells, swept)
         items.append(
             _Fig(
@@ -522,13 +629,19 @@ def _grid_sections(rep: Report, sweep: R.Sweep) -> None:
                 ),
             )
         )
-        items.append(_Table("marginal_effects", "The marginal effects as a table."))
+        items.append(
+            _Table(
+                "marginal_effects",
+                "The marginal effects as a table (counts and intervals' ends in the CSV file).",
+            )
+        )
         _boxes_section(rep, sweep)
 
 
 def _boxes_section(rep: Report, sweep: R.Sweep) -> None:
     items = rep.section("Scenario discovery: where S1 and where S2 concentrate (PRIM)")
     bounds = _bounds(sweep)
+    tested = tested_values(sweep)
     boxes, rules = {}, {}
     for s in ("S1", "S2"):
         found = discover(sweep, s)
@@ -536,21 +649,27 @@ def _boxes_section(rep: Report, sweep: R.Sweep) -> None:
             items.append(f"No PRIM box for {s}: {found}.")
             continue
         boxes[s], rules[s] = found, str(found.rule)  # type: ignore[attr-defined]
-        rep.tables[f"prim_box_{s}"] = found.box
+        rep.tables[f"prim_box_{s}"] = box_table(found, tested)
         items.append(
             f"{s}: a case is a {'point' if sweep.kind == 'design' else 'cell'} where "
-            f"{found.rule}; the box {_box_words(found, bounds)} holds {_pct(found.coverage)} "  # type: ignore[attr-defined]
-            f"of the cases (coverage) and {_pct(found.density)} of the points in it are cases "
-            f"(density); {found.res_dim} restricted parameter(s)."
+            f"{found.rule}; the box {_box_words(found, bounds, tested)} holds "  # type: ignore[attr-defined]
+            f"{_pct(found.coverage)} of the cases (coverage) and {_pct(found.density)} of the "
+            f"points in it are cases (density); {found.res_dim} restricted parameter(s)."
         )
         items.append(_Table(f"prim_box_{s}", f"Limits of the PRIM box of {s}."))
+    if tested and boxes:
+        items.append(
+            "A grid ran only the values listed as tested, so a box is named by the tested values "
+            "it holds; nothing between two tested values was run."
+        )
     if boxes:
-        rep.figures["prim_boxes"] = figures.prim_boxes(boxes, bounds, rules)
+        rep.figures["prim_boxes"] = figures.prim_boxes(boxes, bounds, rules, tested)
         items.append(
             _Fig(
                 "prim_boxes",
                 "Each box's range (coloured) against the parameter's full swept range (grey), "
-                "for the parameters the box restricts.",
+                "for the parameters the box restricts"
+                + ("; dots: the values the grid ran." if tested else "."),
             )
         )
 
@@ -692,33 +811,31 @@ def build(source: str | Path | R.Run | R.Sweep) -> Report:
 
 
 def legend(columns: list[str]) -> list[tuple[str, str]]:
-    """(column, what it means) for every column of a table that needs explaining."""
+    """(header in words, what the column means and its CSV name) for every column explained."""
     out = []
     for c in columns:
-        if c in P.BY_KEY:
-            param = P.BY_KEY[c]
-            out.append((c, f"{param.meaning} ({param.unit}; {', '.join(param.ids)})"))
-            continue
-        base = c
-        for s in SCENARIO_LABELS:
-            if c.startswith(f"{s}_") and c[len(s) + 1 :] in COLUMN_LEGEND:
-                base = c[len(s) + 1 :]
-                text = COLUMN_LEGEND[base].replace("the scenario", s)
-                out.append((c, text))
-                break
-        else:
-            if c in COLUMN_LEGEND:
-                out.append((c, COLUMN_LEGEND[c]))
+        text = labels.explain(c)
+        if text is not None:
+            out.append((labels.header(c), f"{text} (CSV column {c})"))
     return out
 
 
-def _html_table(frame: pd.DataFrame, rows: int) -> str:
+#: Per table, columns whose generic header would mislead (Sobol's "S1" is the first-order index).
+HEADERS = {"sobol": {"S1": "first-order index", "S1_conf": "first-order index, ± 95 %"}}
+
+
+def _html_table(frame: pd.DataFrame, rows: int, name: str = "") -> str:
     shown = _pct_table(frame.head(rows) if rows else frame.iloc[:0])
-    text = shown.to_html(index=False, border=0, classes="t", float_format=lambda v: f"{v:.4g}")
+    for c in shown.columns:
+        if pd.api.types.is_float_dtype(shown[c]):
+            shown[c] = shown[c].map(lambda v: "–" if not np.isfinite(v) else f"{v:.4g}")
+    special = HEADERS.get(name, {})
+    shown.columns = [special.get(str(c), labels.header(c)) for c in shown.columns]
+    text = shown.to_html(index=False, border=0, classes="t", na_rep="–")
     text = f"<div class='scroll'>{text}</div>"
     if rows and len(frame) > rows:
         text += f"<p class='note'>first {rows} of {len(frame)} rows; all in the CSV file.</p>"
-    explained = legend([str(c) for c in frame.columns])
+    explained = legend([str(c) for c in frame.columns if str(c) not in special])
     if rows and explained:
         entries = "".join(
             f"<dt>{html.escape(c)}</dt><dd>{html.escape(d)}</dd>" for c, d in explained
@@ -768,7 +885,7 @@ def render_html(rep: Report, svgs: dict[str, bytes]) -> str:
                 tables.append(f"<p>{html.escape(item.caption)} (tables/{item.name}.csv, .md)</p>")
                 if item.html_rows:
                     frame = rep.html_tables.get(item.name, rep.tables[item.name])
-                    tables.append(_html_table(frame, item.html_rows))
+                    tables.append(_html_table(frame, item.html_rows, item.name))
     if tables:
         body += ["<h2>Tables</h2>", *tables]
     return page(rep.title, "\n".join(body))
@@ -783,7 +900,10 @@ def write(rep: Report, outdir: Path) -> Path:
     inline = {name: figures.to_svg(fig, text_as_text=True) for name, fig in rep.figures.items()}
     page = render_html(rep, inline)
     csvs = {name: t.to_csv(index=False) for name, t in rep.tables.items()}
-    mds = {name: markdown_table(_pct_table(t)) for name, t in rep.tables.items()}
+    mds = {
+        name: markdown_table(_pct_table(t).rename(columns=labels.header))
+        for name, t in rep.tables.items()
+    }
     for name in rep.figures:
         atomic_write(outdir / "figures" / f"{name}.png", lambda p, b=pngs[name]: p.write_bytes(b))
         atomic_write(outdir / "figures" / f"{name}.svg", lambda p, b=svgs[name]: p.write_bytes(b))
@@ -819,19 +939,36 @@ def argument_sections(rep: Report, folder: Path) -> list[str]:
         items = rep.section("The argument, mechanism by mechanism")
         said.append(argument.headline(table))
         items.append(said[-1])
-        rep.figures["argument"] = argument.figure(table)
+        rep.figures["argument"] = figures.readable(argument.figure(table))
         items.append(_Fig("argument", "S1, S2 and neither per row of the argument (Wilson 95 %)."))
-        rep.tables["argument"] = argument.display_table(table)
-        items.append(_Table("argument", argument.method_note(table)))
-        rep.tables["argument_neither"] = argument.neither_table(table)
+        split = argument.page_tables(table)
+        rep.tables["argument"] = argument.display_table(table)  # the CSV: every column
+        rep.html_tables["argument"] = split["argument"]
+        items.append(_Table("argument", "Shares per row, % with Wilson 95 % intervals."))
+        for name, caption in (
+            ("argument_changes", argument.method_note(table)),
+            ("argument_flows", "Open breach and munitions per row, with paired changes."),
+        ):
+            rep.tables[name] = split[name]
+            items.append(_Table(name, caption))
+        neither = argument.neither_table(table)
+        rep.tables["argument_neither"] = neither
+        kinds = [c for c in neither.columns if not c.startswith("S2 fails")]
+        rep.html_tables["argument_neither"] = neither[kinds]
         items.append(_Table("argument_neither", "What neither is made of, % of all runs."))
+        rep.tables["argument_s2_fails"] = neither[
+            ["row", *(c for c in neither if c.startswith("S2 fails"))]
+        ]
+        items.append(_Table("argument_s2_fails", "The first S2 marker that fails, % of all runs."))
         rep.tables["argument_rows"] = table[["row", "reference", "overrides", "why"]]
         items.append(_Table("argument_rows", "What each row switches, in the article's words."))
     if (folder / robustness.DEF_CSV).is_file():
         definitions = pd.read_csv(folder / robustness.DEF_CSV)
         summary = robustness.summarise_definitions(definitions)
         items = rep.section("Robustness: across classifier definitions")
-        rep.figures["robustness_definitions"] = robustness.definitions_figure(definitions)
+        rep.figures["robustness_definitions"] = figures.readable(
+            robustness.definitions_figure(definitions)
+        )
         items.append(_Fig("robustness_definitions", "S2 against S1, one dot per definition."))
         rep.tables["robustness_definitions"] = summary
         items.append(_Table("robustness_definitions", "Shares across the definitions."))
@@ -840,7 +977,7 @@ def argument_sections(rep: Report, folder: Path) -> list[str]:
         items = rep.section("Robustness: Morris screening of every model parameter")
         names = robustness.carriers(morris)
         items.append("Parameters that carry S2 − S1: " + (", ".join(names) or "none") + ".")
-        rep.figures["robustness_morris"] = robustness.morris_figure(morris)
+        rep.figures["robustness_morris"] = figures.readable(robustness.morris_figure(morris))
         items.append(_Fig("robustness_morris", "Morris mu* of S2 − S1, noise floor dashed."))
         rep.tables["robustness_morris"] = morris
         items.append(_Table("robustness_morris", "Morris indices per output and parameter."))
@@ -919,16 +1056,25 @@ def find_result(path: Path) -> Path:
     return path  # R.load says what is missing
 
 
+#: The terminal's width: every printed line fits in it (issue 25).
+TERMINAL_WIDTH = 100
+
+
 def _terminal(result: R.Run | R.Sweep, rep: Report) -> str:
-    table = api.scenario_table(result)
-    lines = [f"{'scenario':<9} {'count':>9} {'share':>7}   95 % interval (Wilson)"]
+    import textwrap
+
+    table, where = lead(result)
+    lines = textwrap.wrap(f"Scenarios {where}:", TERMINAL_WIDTH)
+    lines.append(f"{'scenario':<9} {'count':>9} {'share':>7}   95 % interval (Wilson)")
     for s, r in table.iterrows():
         lines.append(
             f"{s:<9} {int(r['count']):>9,} {_pct(r['share']):>7}   "
             f"[{_pct(r['ci_low'])}, {_pct(r['ci_high'])}]"
         )
     lines.append(f"n = {int(table['count'].sum()):,} runs")
-    return "\n".join([*lines, "", *rep.headline])
+    for paragraph in rep.headline:
+        lines += ["", *textwrap.wrap(paragraph, TERMINAL_WIDTH, break_on_hyphens=False)]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -959,7 +1105,7 @@ def main(argv: list[str] | None = None) -> int:
     written = write(rep, outdir)
     print(_terminal(result, rep))
     print(f"report: {written}")
-    print(f"figures: {outdir / 'figures'}  tables: {outdir / 'tables'}")
+    print("figures and tables (PNG, SVG, CSV, Markdown): figures/ and tables/ beside it")
     return 0
 
 

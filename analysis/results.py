@@ -49,6 +49,7 @@ __all__ = [
     "Run",
     "Sweep",
     "cell_stat_columns",
+    "defaults_cell",
     "fan_quantiles",
     "load",
     "pool_cells",
@@ -368,6 +369,39 @@ def _nearest_default_job(sweep: Sweep) -> tuple[int, dict[str, Any]]:
         distance += np.abs(table[key].astype(float).to_numpy() - float(p.default)) / span
     i = int(np.argmin(distance))
     return int(table["job"].iloc[i]), {k: table[k].iloc[i] for k in sweep.swept}
+
+
+def _is_default(values: pd.Series, key: str) -> np.ndarray:
+    param = P.BY_KEY[key]
+    default = param.default
+    if isinstance(default, bool) or not pd.api.types.is_numeric_dtype(values):
+        return (values.astype(str).str.lower() == str(default).lower()).to_numpy()
+    return np.isclose(values.astype(float).to_numpy(), float(default), rtol=0.0, atol=1e-9)
+
+
+def defaults_cell(sweep: Sweep) -> tuple[int, bool]:
+    """The row of ``sweep.table`` a reader asks about first: the cell at the defaults.
+
+    Returns ``(row position, exact)``: the cell whose every swept parameter is at its default
+    (``exact`` True) or, when the grid holds no such cell, the cell nearest the defaults
+    (range-scaled L1 distance over the swept parameters, ``exact`` False).
+    """
+    table = sweep.table
+    known = [k for k in sweep.swept if k in P.BY_KEY and k in table]
+    match = np.ones(len(table), dtype=bool)
+    for key in known:
+        match &= _is_default(table[key], key)
+    if known and match.any():
+        return int(np.flatnonzero(match)[0]), True
+    distance = np.zeros(len(table))
+    for key in known:
+        p = P.BY_KEY[key]
+        if pd.api.types.is_numeric_dtype(table[key]) and not isinstance(p.default, bool):
+            span = float(p.high - p.low) or 1.0
+            distance += np.abs(table[key].astype(float).to_numpy() - float(p.default)) / span
+        else:
+            distance += ~_is_default(table[key], key)
+    return int(np.argmin(distance)) if len(table) else 0, False
 
 
 def _vincentized(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -10,6 +10,7 @@ result; bounded memory on a 1,000,000-replicate design.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import resource
@@ -108,7 +109,7 @@ def test_report_is_self_contained(grid_report: Path) -> None:
 def test_scenario_table_pools_every_cell_with_wilson_intervals(
     grid: Path, grid_report: Path
 ) -> None:
-    table = pd.read_csv(grid_report / "tables" / "scenarios.csv").set_index("scenario")
+    table = pd.read_csv(grid_report / "tables" / "scenarios_pooled.csv").set_index("scenario")
     cells = pd.read_parquet(grid / "sweep.parquet")
     n = int(cells["n"].sum())
     for s in SCENARIO_LABELS:
@@ -117,6 +118,47 @@ def test_scenario_table_pools_every_cell_with_wilson_intervals(
         low, high = proportion_ci(count, n, method="wilson")
         assert table.loc[s, "ci_low"] == pytest.approx(float(low), abs=1e-12)
         assert table.loc[s, "ci_high"] == pytest.approx(float(high), abs=1e-12)
+
+
+def _lead_cell(grid: Path) -> pd.Series:
+    """The cell nearest the defaults of GRID, found independently of the code under test."""
+    cells = pd.read_parquet(grid / "sweep.parquet")
+    distance = sum(
+        (cells[k] - P.BY_KEY[k].default).abs() / (P.BY_KEY[k].high - P.BY_KEY[k].low) for k in GRID
+    )
+    return cells.loc[distance.idxmin()]
+
+
+def test_scenario_table_leads_with_the_cell_nearest_the_defaults(
+    grid: Path, grid_report: Path
+) -> None:
+    """Issue 22: the report's own table is the point a user asks about, not the pooled share."""
+    table = pd.read_csv(grid_report / "tables" / "scenarios.csv").set_index("scenario")
+    cell = _lead_cell(grid)
+    for s in SCENARIO_LABELS:
+        assert table.loc[s, "count"] == cell[f"{s}_count"]
+    assert table["count"].sum() == cell["n"]
+
+
+def test_a_grid_with_the_defaults_cell_leads_with_it_and_says_what_pooling_means(
+    tmp_path: Path,
+) -> None:
+    rows = []
+    for job, (enf, conf) in enumerate([(0.2, 0.9), (0.5, 0.9), (0.5, 0.3), (0.8, 0.9)]):
+        counts = {"S1": 5 + job, "S2": 40 + 7 * job, "neither": 55 - 8 * job}
+        rows.append(
+            {"sanctions.enforcement": enf, "world.confrontation": conf, "job": job, "n": 100}
+            | {f"{s}_count": c for s, c in counts.items()}
+        )
+    pd.DataFrame(rows).to_parquet(tmp_path / "sweep.parquet", index=False)
+    meta = {"kind": "grid", "swept": ["sanctions.enforcement", "world.confrontation"]}
+    (tmp_path / "sweep.json").write_text(json.dumps(meta))
+    sweep = R.load(tmp_path)
+    assert R.defaults_cell(sweep) == (1, True)  # enforcement 0.5 and confrontation 0.9
+    first, second = report.headline(sweep)[:2]
+    assert first.startswith("Most common outcome at the defaults cell")
+    assert "47.0% of 100 runs" in first  # job 1: S2 = 40 + 7
+    assert second.startswith("Pooled over all 4 cells (400 runs)") and "Pooling means" in second
 
 
 def test_marginal_effects_match_the_replicate_rows(grid: Path, grid_report: Path) -> None:
@@ -334,12 +376,14 @@ def _first_paragraph(page: str) -> str:
 
 
 def _expected_lead(source: Path) -> tuple[str, str]:
-    """The most common scenario and its 'share (interval)' text, from the scenario table."""
-    table = api.scenario_table(source)
-    top = str(table["share"].idxmax())
-    r = table.loc[top]
-    return top, f"{r['share']:.1%} of {int(table['count'].sum()):,} runs (Wilson 95 % interval " + (
-        f"{r['ci_low']:.1%} to {r['ci_high']:.1%})"
+    """The most common scenario and its 'share (interval)' text at the cell nearest the defaults."""
+    cell = _lead_cell(source)
+    n = int(cell["n"])
+    counts = {s: int(cell[f"{s}_count"]) for s in SCENARIO_LABELS}
+    top = max(counts, key=counts.get)
+    low, high = proportion_ci(counts[top], n, method="wilson")
+    return top, f"{counts[top] / n:.1%} of {n:,} runs (Wilson 95 % interval " + (
+        f"{float(low):.1%} to {float(high):.1%})"
     )
 
 
@@ -351,8 +395,10 @@ def test_first_paragraph_names_the_most_common_scenario(grid: Path, grid_report:
     assert share_text in first
     # it comes before any figure or table, and the figures come before the tables
     assert page.index("id=headline") < page.index("<figure") < page.index("<table")
-    # the second paragraph names what moves S1 and S2 and where S1 concentrates
-    second = re.findall(r"<p class='headline'>(.*?)</p>", page, re.S)[0]
+    assert "at the cell nearest the defaults" in first  # GRID has no cell at the defaults
+    # then the pooled shares with what pooling means; then what moves S1 and S2, where S1 is
+    pooled, second = re.findall(r"<p class='headline'>(.*?)</p>", page, re.S)[:2]
+    assert pooled.startswith("Pooled over all 8 cells") and "Pooling means" in pooled
     assert "P(S1)" in second and "P(S2)" in second and "S1" in second.split(". ")[-1]
     assert any(key in second for key in GRID)
 
@@ -415,22 +461,32 @@ def test_provenance_on_every_report(grid: Path, grid_report: Path, tmp_path: Pat
         assert "command: " in page and "python -m analysis.report" in page
 
 
-def test_wide_tables_scroll_and_columns_are_explained(grid_report: Path) -> None:
+def test_tables_have_worded_headers_and_columns_are_explained(grid_report: Path) -> None:
+    """Issue 25: headers in words with units (analysis.labels), never a raw snake_case name; the
+    legend says what each column is and its name in the CSV file."""
     page = (grid_report / "report.html").read_text(encoding="utf-8")
     tables = re.findall(r"(<div class='scroll'>)?<table", page)
-    assert tables and all(tables), "every table sits in its own scroll box"
-    assert ".scroll" in page and "overflow-x: auto" in page
-    for column in ("job", "tech_tier_max_mean", "breach_share_mean", "stockpile.dprk"):
-        assert f"<dt>{column}</dt>" in page, column
+    assert tables and all(tables), "every table sits in its own box"
+    headers = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", page, re.S)]
+    assert headers
+    raw = [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h.strip())]
+    assert not raw, raw
+    assert "DPRK stockpile (thousand containers)" in headers
+    for column in ("n", "ci_low", "stockpile.dprk"):
+        assert f"(CSV column {column})" in page, column
+    # the page shows what a reader needs; the full cell table (indicator means) is the CSV
+    cells = pd.read_csv(grid_report / "tables" / "cells.csv")
+    assert {"tech_tier_max_mean", "S1_count"} <= set(cells.columns)
 
 
 def test_terminal_prints_shares_as_percentages(grid: Path, tmp_path: Path, capsys) -> None:
     assert report.main([str(grid), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    table = api.scenario_table(grid)
+    cell = _lead_cell(grid)  # the terminal leads with the cell nearest the defaults, like the page
+    assert out.startswith("Scenarios at the cell nearest the defaults")
     for s in SCENARIO_LABELS:
         line = next(x for x in out.splitlines() if x.startswith(f"{s} "))
-        assert f"{table.loc[s, 'share']:.1%}" in line
+        assert f"{cell[f'{s}_count'] / cell['n']:.1%}" in line
         assert re.search(r"\[\d+\.\d%, \d+\.\d%\]", line)
 
 
@@ -529,8 +585,12 @@ def test_headline_says_where_a_planted_s1_region_is(tmp_path: Path) -> None:
     assert 0.58 < float(limits.loc["world.confrontation", "low"]) <= 0.72
     assert 0.4 <= float(limits.loc["sanctions.enforcement", "high"]) < 0.6
     text = " ".join(report.headline(sweep))
-    assert "S1 concentrates where" in text and "world.confrontation ≥" in text
-    assert "sanctions.enforcement ≤" in text and "coverage" in text and "density" in text
+    assert "S1 concentrates where" in text and "coverage" in text and "density" in text
+    # a grid's box is named by the values it ran, never by a bound between two of them (issue 25)
+    tested = "(tested: 0.3, 0.44, 0.58, 0.72, 0.86, 1)"
+    assert f"world.confrontation = 0.72, 0.86 or 1 {tested}" in text
+    assert "sanctions.enforcement = 0, 0.2 or 0.4 (tested: 0, 0.2, 0.4, 0.6, 0.8, 1)" in text
+    assert "≥" not in text and "≤" not in text
 
 
 def test_demo_prints_the_headline_in_three_rows(tmp_path: Path) -> None:
@@ -556,3 +616,82 @@ def test_demo_prints_the_headline_in_three_rows(tmp_path: Path) -> None:
     assert "S2 40.0% [" in lines[1]  # the cell at the default confrontation (0.9), job 1
     assert "history-matched" in lines[2] and "S2 50.0% [49.0%, 51.0%]" in lines[2]
     assert f"python -m analysis.odds {tmp_path} RECORD.csv" in text
+
+
+# --- issue 25: readable at 1,280 px ----------------------------------------------------------------
+
+
+def test_report_figures_have_no_text_under_10_px_and_no_legend_on_the_data(
+    grid: Path, design: Path, tmp_path: Path
+) -> None:
+    from analysis import figures
+
+    write_run(tmp_path / "run", {}, seed=8, replicates=100)
+    for source in (grid, design, tmp_path / "run"):
+        rep = report.build(source)
+        for name, fig in rep.figures.items():
+            sizes = figures.text_px(fig)
+            assert sizes, name
+            small = [(t, px) for t, px in sizes if px < figures.MIN_TEXT_PX]
+            assert not small, (name, small[:5])
+            assert fig.get_figwidth() * 96 <= figures.COLUMN_PX + 1e-6, name
+            for ax in fig.axes:  # a legend, if any, belongs to the figure, outside the panels
+                assert ax.get_legend() is None, name
+
+
+def test_text_px_sees_a_figure_scaled_down_to_the_column() -> None:
+    """The measure is not vacuous: 8 pt text in a figure twice the column's width is too small."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from analysis import figures
+
+    fig = Figure(figsize=(2 * figures.COLUMN_PX / 96, 3))
+    FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, "x", fontsize=8)
+    assert min(px for _, px in figures.text_px(fig)) < figures.MIN_TEXT_PX
+    ax = fig.add_subplot()
+    ax.plot([0, 1], label="line")
+    ax.legend()
+    figures.readable(fig)
+    assert min(px for _, px in figures.text_px(fig)) >= figures.MIN_TEXT_PX
+    assert ax.get_legend() is None and fig.legends
+
+
+def test_heat_map_labels_cells_only_when_they_are_big_enough(grid: Path) -> None:
+    from analysis import figures
+
+    cells = R.load(grid).cells()
+    small = figures.heatmaps(cells, "sanctions.enforcement", "stockpile.dprk", None, "S2")
+    labelled = [t for ax in small.axes for t in ax.texts]
+    assert len(labelled) == 4  # 2 × 2 cells, big enough: each labelled at a readable size
+    assert all(t.get_fontsize() * 96 / 72 >= figures.MIN_TEXT_PX for t in labelled)
+    many = pd.concat([cells.assign(**{"sanctions.enforcement": v}) for v in np.linspace(0, 1, 30)])
+    crowded = figures.heatmaps(
+        many, "sanctions.enforcement", "stockpile.dprk", "world.confrontation", "S2"
+    )
+    assert not [t for ax in crowded.axes for t in ax.texts]  # the colour bar alone
+    assert any("% of runs" in ax.get_ylabel() for ax in crowded.axes)
+
+
+def test_labels_are_words_with_units_and_p_values_are_never_zero() -> None:
+    from analysis import labels
+
+    snake = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+    columns = [*labels.COLUMNS, *(f"{s}_{c}" for s in SCENARIO_LABELS for c in ("share", "ci_low"))]
+    columns += [p.key for p in P.PARAMETERS] + ["some_new_column"]
+    for column in columns:
+        assert not snake.match(labels.header(column)), column
+    assert labels.header("stockpile.dprk") == "DPRK stockpile (thousand containers)"
+    assert labels.header("S1_ci_high") == "S1 95 % interval, high (%)"
+    assert labels.format_p(0.0) == "< 0.001" and labels.format_p(3e-12) == "< 0.001"
+    assert labels.format_p(0.0123) == "0.012" and labels.format_p(1.0) == "1.00"
+    assert labels.format_p(float("nan")) == "–"
+
+
+def test_terminal_output_fits_100_columns(grid: Path, design: Path, tmp_path: Path, capsys) -> None:
+    for source in (grid, design):
+        assert report.main([str(source), "--out", str(tmp_path / source.name)]) == 0
+        out = capsys.readouterr().out
+        long = [x for x in out.splitlines() if len(x) > 100 and not x.startswith("report: ")]
+        assert not long, long
