@@ -345,8 +345,8 @@ def run(out: Path, *, seed: int, replicates: int, cell_replicates: int) -> dict[
             "deciding_markers.csv": result["deciding"].to_csv(index=False),
             "levers.csv": result["levers"].to_csv(index=False),
             "levers.png": png.getvalue(),
-            "summary.md": summary_markdown(result),
-            "provenance.json": json.dumps(jsonable(provenance), indent=2) + "\n",
+            "hedges.md": summary_markdown(result),
+            "provenance.json": json.dumps(provenance, indent=2, default=jsonable) + "\n",
         },
     )
     return result

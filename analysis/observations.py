@@ -113,6 +113,10 @@ INDICATORS: tuple[Indicator, ...] = (
     _level('munitions', 'thousand containers per quarter', 'artillery munitions shipped from the '
            'DPRK to Russia in the quarter (F07: ~1,000 containers in a month)', ('F07', 'M04', 'M15'),
            high=20.0, tolerance=0.5),
+    _level('production', 'multiple of own production', "the DPRK's munitions production capacity "
+           'as a multiple of what its own economy makes (Russian inputs raise it up to a ceiling); '
+           'estimates only (e.g. the ROK defence minister on factories at full capacity)',
+           ('M04', 'M08', 'M15'), high=10.0, tolerance=0.25),
     _level('stockpile_ratio', 'stockpile / reserve', "the DPRK's munitions stockpile relative to the "
            'reserve it will not ship below (1 = at the reserve; infinite with no reserve); hardly '
            'observable, estimates only', ('M15',), high=math.inf, tolerance=0.2),

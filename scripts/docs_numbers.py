@@ -8,8 +8,9 @@ between marker comments — the style of ``analysis/odd.py``::
     ...
     <!-- generated:NAME end -->
 
-in ``docs/ARGUMENT.md`` (``argument``, ``robustness``), ``docs/ODD.md`` §9 (``argument-odd``) and
-``README.md`` (``headline``); the Morris screening runs twice, over the declared ranges and in a
+in ``docs/ARGUMENT.md`` (``argument``, ``robustness``, ``hedges``), ``docs/ODD.md`` §9
+(``argument-odd``) and ``README.md`` (``headline``, ``levers``); ``python -m analysis.hedges`` runs
+into ``hedges/`` and its map of the two levers is copied to ``docs/figures/levers.png``; the Morris screening runs twice, over the declared ranges and in a
 window around the defaults (``outputs/docs_numbers/local``). Nothing outside the markers changes; every block names the commands
 that produced its numbers. ``--from DIR`` renders from outputs already written (no simulation);
 ``--check`` exits 1 when a file would change (use it with ``--from`` to check without simulating).
@@ -27,7 +28,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.compare import markdown_table
-from contract.io import write_text
+from contract.io import atomic_write, write_text
+from analysis import hedges as H
 from experiments import argument as A
 from experiments import robustness as RB
 from sim.classifier import SCENARIOS
@@ -40,6 +42,8 @@ ROBUSTNESS_ARGS = ["definitions=200", "trajectories=20", "point_replicates=200",
 #: The Morris screening again in a window around the defaults (a quarter of each declared range).
 LOCAL_ARGS = ["part=morris", "span=0.25", "trajectories=20", "point_replicates=200"]
 LOCAL = "local"  # sub-folder of the outputs
+HEDGES = "hedges"  # sub-folder: python -m analysis.hedges
+FIGURE = Path("docs") / "figures" / "levers.png"  # the map of the two levers, shown by the docs
 
 
 def markers(name: str) -> tuple[str, str]:
@@ -151,7 +155,7 @@ def odd_block(folder: Path) -> str:
     """docs/ODD.md §9: the headline sentences and the war-on rows of the argument."""
     table = A.read_table(folder / A.CSV_FILE)
     meta = _meta(folder, A.JSON_FILE)
-    names = ["baseline", "history_matched", "war_on", "war_ended"]
+    names = ["baseline", "history_matched", "hedged", "war_on", "war_ended"]
     keep = table["row"].isin(names) | table["row"].str.startswith("war_on-")
     part = A.display_table(table[keep].reset_index(drop=True))
     part = part.drop(columns=["Δneither pp"])
@@ -175,6 +179,7 @@ def readme_block(folder: Path) -> str:
     rows = {
         "baseline": "the article's assumptions (the defaults), continued from their own history",
         "history_matched": "history-matched: calibrated parameters drawn from the posterior",
+        "hedged": "history-matched, each limit's strength drawn over its hedge word's range",
         "war_on": "the war held on (no ceasefire: the article's premise)",
         "war_on-no_limits": "the war held on, all of the article's limits off",
         "war_ended": "the war ended at once",
@@ -209,12 +214,47 @@ def readme_block(folder: Path) -> str:
     )
 
 
+def hedges_block(folder: Path) -> str:
+    """docs/ARGUMENT.md: the hedged prior predictive, PRIM boxes, knife-edges, deciding markers."""
+    meta = _meta(folder / HEDGES, "provenance.json")
+    return "\n".join(
+        [
+            "```",
+            f"python -m analysis.hedges --replicates {meta['replicates']} --cell-replicates "
+            f"{meta['cell_replicates']} --seed {meta['seed']}",
+            "```",
+            "",
+            f"Model version {meta['model_version']}; posterior sha256 "
+            f"{meta['posterior']['sha256'][:12]}.",
+            "",
+            (folder / HEDGES / "hedges.md").read_text(encoding="utf-8"),
+        ]
+    )
+
+
+def levers_block(folder: Path) -> str:
+    """README.md: the map of the design card's two levers (the figure and its command)."""
+    meta = _meta(folder / HEDGES, "provenance.json")
+    return "\n".join(
+        [
+            f"![S1, S2 and neither over sanctions enforcement × the DPRK's stockpile]({FIGURE})",
+            "",
+            f"`python -m analysis.hedges --cell-replicates {meta['cell_replicates']} --seed "
+            f"{meta['seed']}` — {meta['cell_replicates']:,} replicates per cell, everything but "
+            "the two levers history-matched and each limit strength drawn over its hedge range "
+            "(the table: `levers.csv`; the PRIM boxes and knife-edges: docs/ARGUMENT.md).",
+        ]
+    )
+
+
 #: (file, block name, renderer): what goes where.
 BLOCKS: tuple[tuple[str, str, Callable[[Path], str]], ...] = (
     ("docs/ARGUMENT.md", "argument", argument_block),
     ("docs/ARGUMENT.md", "robustness", robustness_block),
+    ("docs/ARGUMENT.md", "hedges", hedges_block),
     ("docs/ODD.md", "argument-odd", odd_block),
     ("README.md", "headline", readme_block),
+    ("README.md", "levers", levers_block),
 )
 
 
@@ -237,6 +277,7 @@ def simulate(folder: Path, seed: int | None = None) -> None:
     A.main([*ARGUMENT_ARGS, *extra, f"out={folder}"])
     RB.main([*ROBUSTNESS_ARGS, *extra, f"out={folder}"])
     RB.main([*LOCAL_ARGS, *extra, f"out={folder / LOCAL}"])
+    H.main(["--out", str(folder / HEDGES), *(["--seed", str(seed)] if seed is not None else [])])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,13 +295,22 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    figure = (folder / HEDGES / "levers.png").read_bytes()
+    target = ROOT / FIGURE
+    if not target.exists() or target.read_bytes() != figure:
+        files[target] = (target.read_bytes() if target.exists() else b"", figure)
     stale = [path for path, (old, new) in files.items() if old != new]
     if args.check:
         for path in stale:
             print(f"error: {path} is out of date: run {COMMAND}", file=sys.stderr)
         return 1 if stale else 0
     for path in stale:
-        write_text(path, files[path][1])
+        new = files[path][1]
+        if isinstance(new, bytes):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda tmp, data=new: tmp.write_bytes(data))
+        else:
+            write_text(path, new)
         print(f"updated {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 

@@ -89,7 +89,7 @@ def test_the_record_is_read_from_the_data_file() -> None:
     ("argv", "needle"),
     [
         (["--parameters", "russia.summit_rat"], "unknown parameter 'russia.summit_rat'"),
-        (["--parameters", "limits.stockpile"], "cannot be calibrated"),
+        (["--parameters", "classifier.short"], "cannot be calibrated"),
         (["--particles", "3"], "at least 10"),
         (["--ppc-ensembles", "0"], "--ppc-ensembles must be at least 1"),
     ],

@@ -127,6 +127,6 @@ def test_the_command_writes_every_file_and_refuses_bad_options(tmp_path: Path) -
     )
     assert ok.returncode == 0, ok.stderr
     names = {p.name for p in out.iterdir()}
-    assert {"discovery.csv", "levers.png", "levers.csv", "knife_edges.csv", "summary.md"} <= names
+    assert {"discovery.csv", "levers.png", "levers.csv", "knife_edges.csv", "hedges.md"} <= names
     assert "Hedged prior predictive" in ok.stdout
     assert len(pd.read_csv(out / "levers.csv")) == 36

@@ -269,7 +269,7 @@ def test_widening_a_parameter_gives_its_posterior(run_dir: Path) -> None:
 def test_widening_refuses_switches_and_unknown_keys(run_dir: Path) -> None:
     spec = odds.load_run(run_dir)
     with pytest.raises(O.ObservationError, match="switch or a classifier setting"):
-        odds.condition(spec, [], widen=["limits.stockpile"])
+        odds.condition(spec, [], widen=["classifier.s2_burst_ratio"])
     with pytest.raises(O.ObservationError, match="unknown parameter 'world.ceasefire'"):
         odds.condition(spec, [], widen=["world.ceasefire"])
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import hedges as H
 from experiments import argument as A
 from experiments import robustness as RB
 from sim import params as P
@@ -44,14 +45,16 @@ def test_definitions_stay_in_the_declared_ranges_and_nest() -> None:
     assert (draws["classifier.short"] < draws["classifier.medium"]).all()
     assert (draws["classifier.medium"] < 40).all()
     for p in RB.CLASSIFIER:
+        low, high = p.plausible_bounds()  # the readings of the article's words
+        assert draws[p.key].between(low, high).all(), p.key
         assert draws[p.key].between(p.low, p.high).all(), p.key
         if p.kind is float:  # a Latin hypercube: one value in each of n equal strata
-            strata = np.floor((draws[p.key] - p.low) / (p.high - p.low) * n).clip(0, n - 1)
+            strata = np.floor((draws[p.key] - low) / (high - low) * n).clip(0, n - 1)
             assert sorted(strata.astype(int)) == list(range(n)), p.key
         else:
             assert (draws[p.key] == draws[p.key].round()).all()
-    s2_tier = draws["classifier.s2_tech_tier"]
-    assert set(s2_tier) == {0, 1}  # both integer levels occur
+    assert set(draws["classifier.s1_tech_tier"]) == {2, 3, 4}  # every integer level occurs
+    assert set(draws["classifier.s2_tech_tier"]) == {1}  # fixed by the text (satellites, §7.9.1)
 
 
 def test_summary_of_definitions_on_a_planted_table() -> None:
@@ -127,6 +130,7 @@ def test_docs_numbers_fill_only_the_marked_blocks(tmp_path: Path) -> None:
     RB.main(
         ["part=morris", "span=0.25", "trajectories=2", "point_replicates=5", f"out={out}/local"]
     )
+    H.main(["--out", str(out / dn.HEDGES), "--replicates", "500", "--cell-replicates", "100"])
     root = tmp_path / "root"
     texts = {}
     for rel, name, _ in dn.BLOCKS:
