@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import hedges as H
 from analysis.compare import markdown_table
 from contract.io import atomic_write, write_text
-from analysis import hedges as H
 from experiments import argument as A
 from experiments import robustness as RB
 from sim.classifier import SCENARIOS
