@@ -130,3 +130,12 @@ def test_the_command_writes_every_file_and_refuses_bad_options(tmp_path: Path) -
     assert {"discovery.csv", "levers.png", "levers.csv", "knife_edges.csv", "hedges.md"} <= names
     assert "Hedged prior predictive" in ok.stdout
     assert len(pd.read_csv(out / "levers.csv")) == 36
+
+
+def test_no_threshold_is_a_knife_edge_in_the_hedged_ensemble(hedged: tuple) -> None:
+    """Issue 22: no marker may be a knife-edge — moving any threshold by a tenth of its plausible
+    range moves neither S1 nor S2 by more than ``KNIFE_EDGE_PP`` points (same replicates)."""
+    model, _ = hedged
+    table = hedges.knife_edges(model)
+    worst = table[["S1_pp", "S2_pp"]].abs().max(axis=1)
+    assert (worst <= hedges.KNIFE_EDGE_PP).all(), table[worst > hedges.KNIFE_EDGE_PP]
