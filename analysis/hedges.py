@@ -303,6 +303,18 @@ def summary_markdown(result: Mapping[str, Any]) -> str:
         lines.append(
             f"| {r['scenario']} | {r['marker']} | {_pct(r['holds'])} | {_pct(r['only_failing'])} |"
         )
+    top = result["deciding"].sort_values("only_failing", ascending=False).iloc[0]
+    edges = result["knife_edges"]
+    worst = edges.loc[edges[["S1_pp", "S2_pp"]].abs().max(axis=1).idxmax()]
+    lines += [
+        "",
+        f"The marker that alone decides most runs: {top['scenario']}-{top['marker']} "
+        f"({_pct(top['only_failing'])} % of runs fail {top['scenario']} on it alone). The largest "
+        f"move of a threshold by a tenth of its plausible range: {worst['threshold']} "
+        f"{worst['from']:g} → {worst['to']:g} (S1 {worst['S1_pp']:+.1f}, S2 {worst['S2_pp']:+.1f} "
+        f"points); knife-edges (more than {KNIFE_EDGE_PP:g} points): "
+        f"{int(edges['knife_edge'].sum())}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
