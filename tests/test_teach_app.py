@@ -45,9 +45,12 @@ def test_revealed_quarter_equals_a_model_stepped_that_far(ensemble):
         )
         for _ in range(k):
             model.step()
-        labels = classify(model, upto=k)["scenario"]
+        classified = classify(model, upto=k)
+        labels = classified["scenario"]
         for s in SCENARIOS:
             assert run.at(k).shares[s][0] == np.count_nonzero(labels == s) / SMALL["replicates"]
+        h = model.highlight  # the highlighted run's scenario and kind, as the page states them
+        assert run.at(k).highlight == (labels[h], classified["neither_kind"][h])
         assert run.at(k).label == model.quarter
         assert [e for e in model.events] == run.events_upto(k)
     assert run.at(0) is None
@@ -110,6 +113,37 @@ def test_event_log_summarises_noise_and_keeps_what_to_discuss():
             if entry["kind"] not in ("unknown",):
                 assert ids and set(ids) <= {i for v in EVENT_IDS.values() for i in v}
     assert len(entries) < len(events) / 3
+
+
+def test_event_log_states_the_highlighted_runs_scenario_and_pins_the_exercises_events(ensemble):
+    """Issue 24: the log says where the highlighted run stands (and which kind of neither) and
+    keeps the exercise's own events (Seoul's shells for rok.shell_hazard) at its top."""
+    from experiments.app import texts
+    from experiments.i18n import term
+
+    assert texts.key_kinds({"rok.shell_hazard": 1.0})[:2] == ("tech_transfer", "rok_shells")
+    assert texts.key_kinds({}) == ()
+    run = ensemble.ensemble_run({"rok.shell_hazard": 1.0}, SMALL["seed"], 60, SMALL["horizon"])
+    first = min(e["step"] for e in run.events if e["kind"] == "rok_shells")
+    for lang in ("en", "mn"):
+        html = texts.events_html(run, SMALL["horizon"], lang)
+        scenario, kind = run.at(SMALL["horizon"]).highlight
+        top = html.split("<table")[0]
+        assert "teach-highlight" in top and term(f"scenario.{scenario}", lang) in top
+        if scenario == "neither" and kind:
+            assert t(f"neither_kind.{kind}", lang) in top
+        # the pinned table comes before every other event and holds Seoul's decision
+        pinned = html.split("teach-key-events")[1].split("</table>")[0]
+        assert "teach-event-rok_shells" in pinned
+        assert html.index("teach-key-events") < html.index("teach-other-events")
+        assert "teach-event-rok_shells" not in html.split("teach-other-events")[1]
+        if first > 1:  # before it happens the log names what to watch for
+            early = texts.events_html(run, first - 1, lang)
+            assert t("event_name.rok_shells", lang) in early
+        # baseline: no pinned section, still the scenario line
+    base = ensemble.ensemble_run({}, SMALL["seed"], 60, SMALL["horizon"])
+    assert "teach-key" not in texts.events_html(base, 5, "en")
+    assert "teach-highlight" in texts.events_html(base, 0, "en")
 
 
 # -- class board ---------------------------------------------------------------------------------

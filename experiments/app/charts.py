@@ -34,7 +34,7 @@ POSITIONS = {  # a rough map of Northeast Asia (x east, y north)
     "Japan": (0.80, 0.40),
     "USA": (0.92, 0.85),
 }
-LABEL_POSITIONS = {("Russia", "DPRK"): (0.62, 0.72), ("DPRK", "China"): (0.22, 0.56)}
+LABEL_POSITIONS = {("Russia", "DPRK"): (0.62, 0.86), ("DPRK", "China"): (0.20, 0.54)}
 EDGE_FLOWS = {  # flow names of model.relations → catalogue keys
     "munitions DPRK→Russia": "edge.munitions",
     "oil products Russia→DPRK": "edge.oil",
@@ -43,9 +43,20 @@ EDGE_FLOWS = {  # flow names of model.relations → catalogue keys
     "labour DPRK→Russia": "edge.labour",
     "trade": "edge.trade",
 }
-#: Chart sizes (px): the network fits a 460 px column, the flows two columns of 165 px.
-NETWORK_SIZE = (400, 270)
-FLOW_SIZE = (160, 55)
+#: Chart sizes (px): the network fits a 460 px column; the flows panel spans the main area
+#: (two charts a row fit the 690 px of a 1024 px screen).
+NETWORK_SIZE = (420, 320)
+FLOW_SIZE = (250, 110)
+#: Where each state's name goes (x, y offsets from its node, in the chart's units), clear of
+#: the lines; a long name wraps to two lines.
+NAME_OFFSETS = {
+    "Russia": (0.0, 0.075),
+    "USA": (0.0, 0.075),
+    "Japan": (0.0, -0.09),
+    "ROK": (0.0, -0.09),
+    "China": (0.0, -0.09),
+    "DPRK": (0.13, 0.0),
+}
 #: Smallest text in the charts (px): readable at the back of a room at 1024×768 (issue 24);
 #: Vega-Lite's defaults (10-11 px axis labels) are overridden everywhere by :func:`font_config`.
 MIN_FONT = 12
@@ -82,8 +93,8 @@ def quarter_axis(start_quarter: str, horizon: int, title: str) -> dict[str, Any]
         "title": title,
         "values": list(range(1, horizon + 1, 8)),
         "labelExpr": label,
-        "labelFontSize": 9,
-        "titleFontSize": 9,
+        "labelFontSize": MIN_FONT,
+        "titleFontSize": MIN_FONT,
     }
 
 
@@ -93,11 +104,20 @@ def step_param(step: int) -> list[dict[str, Any]]:
 
 
 def flows_spec(run: Run, lang: str, step: int = 0) -> dict[str, Any]:
-    """Ensemble bands and the highlighted replicate of each key flow, filtered to ``step``."""
+    """Ensemble bands and the highlighted replicate of each key flow, filtered to ``step``.
+
+    One legend names every band and line: 5–95 % and 25–75 % of runs, the median, the
+    highlighted run. Each chart is ``FLOW_SIZE`` px, its text at least ``MIN_FONT`` px.
+    """
     x_axis = quarter_axis(run.start_quarter, run.horizon, t("flows.quarter", lang))
     x_scale = {"domain": [1, run.horizon], "nice": False}
+    outer, inner = t("flows.outer", lang), t("flows.inner", lang)
     median, highlight = t("flows.median", lang), t("flows.highlight", lang)
-    legend = {"domain": [median, highlight], "range": ["#08306b", "#e6550d"]}
+    legend = {
+        "domain": [outer, inner, median, highlight],
+        "range": ["#c6dbef", "#6baed6", "#08306b", "#e6550d"],
+    }
+    colour_legend = {"title": None, "orient": "bottom", "columns": 2, "symbolSize": 200}
     x = {"field": "quarter", "type": "quantitative", "scale": x_scale, "axis": x_axis}
     charts = []
     for name in FLOWS:
@@ -121,9 +141,9 @@ def flows_spec(run: Run, lang: str, step: int = 0) -> dict[str, Any]:
                     "text": [
                         line
                         for part in t(f"flow.{name}", lang).replace(" (", "\n(").split("\n")
-                        for line in lines(part, 36)
+                        for line in lines(part, 40)
                     ],
-                    "fontSize": 9,
+                    "fontSize": MIN_FONT + 1,
                     "anchor": "start",
                     "frame": "bounds",
                 },
@@ -133,32 +153,36 @@ def flows_spec(run: Run, lang: str, step: int = 0) -> dict[str, Any]:
                 "transform": [{"filter": "datum.quarter <= step"}],
                 "layer": [
                     {
-                        "mark": {"type": "area", "color": "#c6dbef"},
+                        "transform": [{"calculate": repr(outer), "as": "band"}],
+                        "mark": {"type": "area"},
                         "encoding": {
                             "x": x,
                             "y": {"field": "q05", "type": "quantitative", "title": None},
                             "y2": {"field": "q95"},
+                            "color": {
+                                "field": "band",
+                                "type": "nominal",
+                                "scale": legend,
+                                "legend": colour_legend,
+                            },
                         },
                     },
                     {
-                        "mark": {"type": "area", "color": "#6baed6"},
+                        "transform": [{"calculate": repr(inner), "as": "band"}],
+                        "mark": {"type": "area"},
                         "encoding": {
                             "x": x,
                             "y": {"field": "q25", "type": "quantitative"},
                             "y2": {"field": "q75"},
+                            "color": {"field": "band", "type": "nominal", "scale": legend},
                         },
                     },
                     {
-                        "mark": {"type": "line", "strokeWidth": 1.5},
+                        "mark": {"type": "line", "strokeWidth": 2},
                         "encoding": {
                             "x": x,
                             "y": {"field": "value", "type": "quantitative"},
-                            "color": {
-                                "field": "line",
-                                "type": "nominal",
-                                "scale": legend,
-                                "legend": {"title": None, "orient": "bottom"},
-                            },
+                            "color": {"field": "line", "type": "nominal", "scale": legend},
                         },
                     },
                 ],
@@ -169,10 +193,11 @@ def flows_spec(run: Run, lang: str, step: int = 0) -> dict[str, Any]:
         "params": step_param(step),
         "padding": 10,
         "columns": 2,
+        "spacing": 24,
         "concat": charts,
-        "config": {"view": {"stroke": None}, "axis": {"labelFontSize": 9}},
+        "config": font_config(MIN_FONT),
         "usermeta": EMBED,
-        "description": f"{t('flows.outer', lang)}; {t('flows.inner', lang)}",
+        "description": f"{outer}; {inner}; {median}; {highlight}",
     }
 
 
@@ -224,22 +249,36 @@ def _network_quarter(
 
 def _network(segments: list, labels: list, lang: str, step: int) -> dict[str, Any]:
     """The network spec around its (all-quarter) segments and labels."""
-    nodes = [
-        {"x": POSITIONS[s][0], "y": POSITIONS[s][1], "text": t(f"state.{s}", lang)} for s in STATES
+    nodes = [{"x": POSITIONS[s][0], "y": POSITIONS[s][1]} for s in STATES]
+    names = [
+        {
+            "x": POSITIONS[s][0] + NAME_OFFSETS[s][0],
+            "y": POSITIONS[s][1] + NAME_OFFSETS[s][1],
+            "text": lines(t(f"state.{s}", lang), 9),
+        }
+        for s in STATES
     ]
     x = {"field": "x", "type": "quantitative", "scale": {"domain": [-0.05, 1.08]}, "axis": None}
-    y = {"field": "y", "type": "quantitative", "scale": {"domain": [0.05, 1.0]}, "axis": None}
+    y = {"field": "y", "type": "quantitative", "scale": {"domain": [0.03, 1.02]}, "axis": None}
     colours = {
         "domain": [t(f"domain.{d}", lang) for d in DOMAINS],
         "range": list(DOMAIN_COLOURS.values()),
     }
     this_quarter = [{"filter": "datum.q == step"}]
+    name_font = {"fontSize": MIN_FONT + 2, "fontWeight": "bold", "lineHeight": MIN_FONT + 3}
+    flow_font = {"fontSize": MIN_FONT, "lineHeight": MIN_FONT + 2}
+    halo = {"stroke": "white", "strokeWidth": 4, "strokeJoin": "round", "color": "white"}
     return {
         "$schema": VEGA_LITE_SCHEMA,
         "params": step_param(step),
         "width": NETWORK_SIZE[0],
         "height": NETWORK_SIZE[1],
-        "title": {"text": lines(t("network.note", lang), 75), "fontSize": 10, "anchor": "start"},
+        "title": {
+            "text": lines(t("network.note", lang), 62),
+            "fontSize": MIN_FONT,
+            "fontWeight": "normal",
+            "anchor": "start",
+        },
         "layer": [
             {
                 "data": {"values": segments},
@@ -254,30 +293,32 @@ def _network(segments: list, labels: list, lang: str, step: int) -> dict[str, An
                         "field": "domain",
                         "type": "nominal",
                         "scale": colours,
-                        "legend": {"title": None, "orient": "bottom", "columns": 4},
+                        "legend": {"title": None, "orient": "bottom", "columns": 2},
                     },
                     "strokeWidth": {"field": "width", "type": "quantitative", "scale": None},
                     "tooltip": [{"field": "domain"}, {"field": "value"}],
                 },
             },
             {
-                "data": {"values": labels},
-                "transform": this_quarter,
-                "mark": {"type": "text", "fontSize": 9, "color": "#333333"},
-                "encoding": {"x": x, "y": y, "text": {"field": "text"}},
-            },
-            {
                 "data": {"values": nodes},
-                "mark": {"type": "circle", "size": 900, "color": "#fff7bc", "stroke": "#555555"},
+                "mark": {"type": "circle", "size": 260, "color": "#fff7bc", "stroke": "#555555"},
                 "encoding": {"x": x, "y": y},
             },
-            {
-                "data": {"values": nodes},
-                "mark": {"type": "text", "fontSize": 11, "fontWeight": "bold"},
-                "encoding": {"x": x, "y": y, "text": {"field": "text"}},
-            },
+            *(
+                {
+                    "data": {"values": data},
+                    "transform": transform,
+                    "mark": {"type": "text", **font, **style},
+                    "encoding": {"x": x, "y": y, "text": {"field": "text"}},
+                }
+                for data, transform, font in (
+                    (labels, this_quarter, flow_font),
+                    (names, [], name_font),
+                )
+                for style in (halo, {"color": "#222222"})  # a white halo under each text
+            ),
         ],
-        "config": {"view": {"stroke": None}},
+        "config": font_config(MIN_FONT),
         "usermeta": EMBED,
     }
 

@@ -71,7 +71,13 @@ CSS = """
   border-bottom: 1px solid #eee; }
 .teach-app td.num, .teach-app th.num, .teach-board .num { white-space: nowrap; text-align: right; }
 .teach-app p { margin: 4px 0; white-space: normal; }
-.teach-events { max-height: 420px; overflow-y: auto; }
+.teach-events { max-height: 70vh; overflow-y: auto; }
+.teach-flows { grid-column: 1 / -1; }
+.teach-highlight { background: #fff3e0; border-left: 4px solid #e6550d; padding: 4px 8px; }
+.teach-key-title { font-size: 1rem; margin: 8px 0 2px 0; }
+.teach-key-events { background: #fffde7; margin-bottom: 8px; }
+.teach-main, .teach-side { font-size: 15px; }
+.teach-note small { font-size: 13px; }
 .teach-app .v-btn, .teach-board .v-btn { text-transform: none; letter-spacing: normal; }
 .teach-exercise .v-select__selection { white-space: normal; overflow: visible;
   text-overflow: clip; max-width: 100%; line-height: 1.3; }

@@ -86,6 +86,7 @@ class Quarter:
     label: str  # calendar quarter, e.g. 2025Q3
     shares: dict[str, tuple[float, float, float]]  # scenario → (share, Wilson low, high)
     edges: list[dict[str, Any]]  # network: a, b, mean cooperation by domain, mean flows
+    highlight: tuple[str, str] = ("neither", "")  # the highlighted run's scenario and kind
 
 
 @dataclass
@@ -160,14 +161,18 @@ def compute_run(settings: Settings, seed: int, replicates: int, horizon: int) ->
     for _ in range(horizon):
         model.step()
         k = model.steps
-        labels = classify(model, upto=k)["scenario"]
+        classified = classify(model, upto=k)
+        labels = classified["scenario"]
+        kinds = classified.get("neither_kind", np.full(labels.shape, ""))
         counts = np.array([np.count_nonzero(labels == s) for s in SCENARIOS])
         low, high = proportion_ci(counts, model.R)
         shares = {
             s: (float(counts[i] / model.R), float(low[i]), float(high[i]))
             for i, s in enumerate(SCENARIOS)
         }
-        quarters.append(Quarter(k, model.quarter, shares, _edges(model)))
+        h = model.highlight
+        mine = (str(labels[h]), str(kinds[h]))
+        quarters.append(Quarter(k, model.quarter, shares, _edges(model), mine))
     flows = _flows(model)
     h = model.highlight
     return Run(

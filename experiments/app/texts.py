@@ -16,6 +16,11 @@ The event log (issue 11) keeps only what a class should discuss, each with its a
 - **summits** (M01, M22) happen most quarters: one summary line with their count;
 - kinds the app does not know (the model may add some) are counted in one line, never dropped
   silently and never breaking the page.
+
+Above the log, :func:`highlight_html` says which scenario the highlighted run is in at the
+quarter shown (and, for "neither", which kind), and the **key events of the exercise** — the
+event kinds whose article ids meet those of the settings changed (:func:`key_kinds`; Seoul's
+shells and technology for ``rok.shell_hazard``) — stay at the top, however long the log grows.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from html import escape
 from typing import Any
 
 from experiments.app.ensemble import Run
-from experiments.i18n import EVENT_IDS, t
+from experiments.i18n import EVENT_IDS, t, term
 from sim import params as P
 from sim.classifier import SCENARIOS
 
@@ -106,6 +111,7 @@ def futures_html(run: Run, step: int, lang: str) -> str:
             f"<td class='num'>{100 * low:.1f} – {100 * high:.1f} %</td></tr>"
         )
     out.append("</tbody></table>")
+    out.append(highlight_html(run, step, lang))
     if step < run.horizon:
         note = t("futures.note", lang, medium_start=run.medium_start, horizon=run.horizon)
         out.append(f"<p class='teach-note'><small>{escape(note)}</small></p>")
@@ -114,6 +120,39 @@ def futures_html(run: Run, step: int, lang: str) -> str:
             f"<p class='teach-final'><strong>{escape(t('futures.final', lang))}</strong></p>"
         )
     return "\n".join(out)
+
+
+def highlight_html(run: Run, step: int, lang: str) -> str:
+    """Which scenario the highlighted run is in at quarter ``step`` (and its kind of neither)."""
+    quarter = run.at(step)
+    n = f"{run.replicates:,}".replace(",", "," if lang == "en" else " ")
+    head = t("highlight.title", lang, n=n)
+    if quarter is None:
+        body = t("highlight.before_first", lang)
+    else:
+        scenario, kind = quarter.highlight
+        status = t("highlight.final" if step >= run.horizon else "highlight.provisional", lang)
+        body = t(
+            "highlight.scenario",
+            lang,
+            quarter=quarter.label,
+            scenario=term(f"scenario.{scenario}", lang),
+            status=status,
+            share=f"{100 * quarter.shares[scenario][0]:.1f} %",
+        )
+        if scenario == "neither" and kind:
+            body += " " + t("highlight.kind", lang, kind=t(f"neither_kind.{kind}", lang)) + "."
+    return (
+        f"<p class='teach-highlight teach-highlight-{escape(quarter.highlight[0] if quarter else 'none')}'>"
+        f"<strong>{escape(head)}</strong> {escape(body)}</p>"
+    )
+
+
+def key_kinds(settings: dict[str, Any]) -> tuple[str, ...]:
+    """The event kinds an exercise is about: those whose article ids meet the changed
+    settings' ids (``sim.params``), in the order of ``EVENT_IDS``."""
+    ids = {i for key in settings for i in P.BY_KEY[key].ids}
+    return tuple(kind for kind, kind_ids in EVENT_IDS.items() if ids & set(kind_ids))
 
 
 def event_message(event: dict[str, Any], lang: str) -> str:
@@ -196,20 +235,16 @@ def entry_text(entry: dict[str, Any], lang: str) -> tuple[str, tuple[str, ...]]:
     return text, EVENT_IDS.get(kind, ())
 
 
-def events_html(run: Run, step: int, lang: str) -> str:
-    """The event log of the highlighted run at quarter ``step``, newest first."""
-    entries = readable_events(run.events_upto(step), step)
-    if not entries:
-        return f"<p>{escape(t('events.empty', lang))}</p>"
+def _event_table(entries: list[dict[str, Any]], lang: str, css: str) -> str:
     rows = [
-        "<table class='teach-event-table'><thead><tr>"
+        f"<table class='teach-event-table {css}'><thead><tr>"
         + "".join(
             f"<th>{escape(t(k, lang))}</th>"
             for k in ("events.quarter", "events.event", "events.ids")
         )
         + "</tr></thead><tbody>"
     ]
-    for entry in reversed(entries):
+    for entry in entries:
         text, ids = entry_text(entry, lang)
         rows.append(
             f"<tr class='teach-event teach-event-{escape(entry['kind'])}'>"
@@ -218,6 +253,30 @@ def events_html(run: Run, step: int, lang: str) -> str:
         )
     rows.append("</tbody></table>")
     return "\n".join(rows)
+
+
+def events_html(run: Run, step: int, lang: str) -> str:
+    """The event log of the highlighted run at quarter ``step``: its scenario, the exercise's
+    key events (oldest first, always at the top), then every other entry, newest first."""
+    entries = readable_events(run.events_upto(step), step)
+    out = [highlight_html(run, step, lang)]
+    keys = key_kinds(dict(run.settings))
+    if keys:
+        pinned = [e for e in entries if e["kind"] in keys]
+        if pinned:
+            out.append(f"<h4 class='teach-key-title'>{escape(t('events.key', lang))}</h4>")
+            out.append(_event_table(pinned, lang, "teach-key-events"))
+        else:
+            names = ", ".join(t(f"event_name.{k}", lang) for k in keys)
+            out.append(
+                f"<p class='teach-key-none'>{escape(t('events.key_none', lang, events=names))}</p>"
+            )
+        entries = [e for e in entries if e["kind"] not in keys]
+    if entries:
+        out.append(_event_table(list(reversed(entries)), lang, "teach-other-events"))
+    elif not keys:
+        out.append(f"<p>{escape(t('events.empty', lang))}</p>")
+    return "\n".join(out)
 
 
 def help_html(lang: str) -> str:
