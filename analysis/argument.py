@@ -55,10 +55,10 @@ MEASURED_BY: dict[str, tuple[str, str, str]] = {
     # M17 reputation: S2-sanctions reads ``breach_share <= classifier.s2_breach_share``; the
     # reputation cost is what keeps Russia from an open breach (off: no cost).
     "reputation": ("S2", "sanctions", "the share of quarters in open breach"),
-    # M20/F10 quality: S2-defence reads the long-term defence level against
-    # ``classifier.s2_defence_ratio``; the quality limit is what thins defence cooperation (and
-    # withdraws the soldiers) in the long term.
-    "quality": ("S2", "defence", "the long-term defence level"),
+    # M20/F10 quality: S2-defence reads the long-term munitions rate against
+    # ``classifier.s2_defence_ratio`` × the 2024Q3 rate; the quality limit is what makes Russia buy
+    # fewer munitions once it knows they are substandard (and withdraws the soldiers).
+    "quality": ("S2", "defence", "the long-term munitions rate"),
 }
 
 
@@ -139,7 +139,8 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         out[f"Δ{s} pp"] = [_diff_cell(line, s) for _, line in table.iterrows()]
         if s in VERDICTS:
             out[VERDICTS[s]] = [_yes_no(v) for v in table[VERDICT_COLUMNS[s]]]
-    out["limit measured by"] = table[MARKER_COLUMN].replace("", "—")
+    short = table[MARKER_COLUMN].str.replace(r" \([^)]*\)", "", regex=True)
+    out["limit measured by"] = short.replace("", "—")  # what each marker reads: the method note
     out["open breach %"] = table["breach_share"].map(_pct)
     out["munitions"] = table["munitions_mean"].map(lambda v: f"{v:.1f}")
     if "munitions_mean_diff" in table:
@@ -242,7 +243,9 @@ def method_note(table: pd.DataFrame) -> str:
         "beside a significant Holm p (marked *). 'S1 up': ΔS1 > 0 and significant; 'S2 down': "
         "ΔS2 < 0 and significant, each on its own (S2 down without S1 up is S2 → neither). "
         "'Limit measured by': the S2 marker that itself reads the mechanism the row switches off "
-        "(such a row partly restates the marker's threshold). Differences are computed from the "
+        "(such a row partly restates the marker's threshold): "
+        + "; ".join(f"{n} → {s}-{m}, which reads {r}" for n, (s, m, r) in MEASURED_BY.items())
+        + ". Differences are computed from the "
         "unrounded shares, then rounded. "
         "Shares: Wilson 95 % intervals. Open breach: mean share of quarters in which Russia "
         "openly sets the sanctions aside; munitions: mean thousand containers delivered over the "

@@ -22,11 +22,25 @@ Scoring (``score``). Each observation is turned into what can be scored:
   (in the indicator's unit; lower is better) and whether the value lies in the central 50 % and
   90 % intervals (coverage).
 
-The naive baseline is "nothing changes from 2024Q3": every indicator stays at the model's own
-2024Q3 state (``observations.starting_state``, per replicate): a yes/no proposition gets the share
-of replicates where it held in 2024Q3, a level the 2024Q3 mean as a point forecast (whose CRPS is
-the absolute error); munitions keep flowing as they did. Skill = 1 − model score / baseline score. The reliability
-diagram bins the event forecasts by probability and plots the observed frequency in each bin.
+Every score is read against two baselines, and every skill score names its baseline
+(skill = 1 − model score / baseline score; above 0 the model does better):
+
+* **persistence of 2024Q3**: every indicator stays at the model's own 2024Q3 state
+  (``observations.starting_state``, per replicate): munitions keep flowing as they did in 2024Q3,
+  a yes/no proposition gets the share of replicates where it held in 2024Q3, a level the 2024Q3
+  mean as a point forecast (whose CRPS is the absolute error);
+* **climatology**: the ensemble's own distribution pooled over every quarter of the horizon,
+  i.e. what the model says of an average quarter without knowing which quarter is asked: a
+  proposition gets the share of (replicate, quarter) pairs in which it holds, a level the CRPS
+  of that pooled distribution. The record has no long observed history of these indicators to
+  take a base rate from, and a base rate taken from the record being scored would see the
+  outcomes it is scored on; the pooled ensemble is the one climatology that uses no outcome.
+  Skill against it is the value of the forecast's timing (docs/FORECAST.md).
+
+The reliability diagram bins the event forecasts by probability and plots the observed frequency
+in each bin. A record marked illustrative (the shipped ``examples/observations_example.csv``:
+a ``# ILLUSTRATIVE`` comment or sources beginning ``ILLUSTRATIVE``) makes every output say so in
+its first line (:func:`is_illustrative`).
 Tolerances (used when conditioning) play no part in scoring.
 
 Ids: every indicator's ids are in ``analysis.observations``; S1 and S2 are not forecast here but
@@ -67,6 +81,41 @@ FORECAST_REPLICATES = 50_000  # forecasts use the first 50,000 replicates (bound
 MAX_ENSEMBLE_BYTES = 4 * 2**30
 BINS = np.linspace(0.0, 1.0, 11)  # reliability diagram: ten bins of forecast probability
 OUT_DIR = "forecast"
+#: The two baselines every score is read against (see the module docstring), in words.
+BASELINES = {
+    "persistence": "persistence of the model's 2024Q3 state (munitions flowing)",
+    "climatology": "climatology (the ensemble pooled over every quarter)",
+}
+
+
+#: What marks a record as illustrative (examples/observations_example.csv): a comment line or a
+#: source that begins with this word.
+ILLUSTRATIVE = "ILLUSTRATIVE"
+ILLUSTRATIVE_LINE = (
+    "ILLUSTRATIVE RECORD: computed from example rows that are not facts; says nothing of the world."
+)
+
+
+def is_illustrative(path: str | Path | None) -> bool:
+    """Whether the record at ``path`` is marked illustrative (a ``# ILLUSTRATIVE`` comment line or
+    a source beginning ``ILLUSTRATIVE``); False for no record or one that cannot be read."""
+    if path is None:
+        return False
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            text = handle.read(O.MAX_RECORD_BYTES)
+    except OSError:
+        return False
+    import csv
+
+    lines = text.splitlines()
+    if any(ln.lstrip().startswith("#") and ILLUSTRATIVE in ln.upper() for ln in lines):
+        return True
+    data = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    for row in csv.DictReader(data):
+        if str(row.get("source") or "").strip().upper().startswith(ILLUSTRATIVE):
+            return True
+    return False
 
 
 # --- the ensemble ----------------------------------------------------------------------------
@@ -214,10 +263,9 @@ def score_rows(ens: Ensemble, record: Iterable[O.Observation]) -> pd.DataFrame:
         }
     )
     n = len(record)
-    cols = {
-        k: np.full(n, np.nan)
-        for k in ("p", "p_naive", "outcome", "brier", "brier_naive", "crps", "crps_naive")
-    }
+    cols = {k: np.full(n, np.nan) for k in ("p", "outcome", "brier", "crps")}
+    for base in BASELINES:
+        cols |= {f"{k}_{base}": np.full(n, np.nan) for k in ("p", "brier", "crps")}
     in50, in90 = np.full(n, np.nan), np.full(n, np.nan)
     kind = np.empty(n, dtype=object)
     groups: dict[tuple[str, int], list[int]] = {}
@@ -225,10 +273,17 @@ def score_rows(ens: Ensemble, record: Iterable[O.Observation]) -> pd.DataFrame:
         if o.step >= ens.horizon:
             raise O.ObservationError(f"{o.quarter} {o.indicator}: after the forecast's horizon")
         groups.setdefault((o.indicator, o.step), []).append(i)
+    climate: dict[str, np.ndarray] = {}  # each indicator pooled over every quarter, sorted
+
+    def pooled(name: str) -> np.ndarray:
+        if name not in climate:
+            climate[name] = np.sort(ens.values[name].astype(np.float64).ravel())
+        return climate[name]
+
     for (name, t), rows in groups.items():
         x = ens.values[name][t].astype(np.float64)
         base = ens.baseline[name]
-        cache: dict[tuple[str, float], float] = {}
+        cache: dict[tuple[str, float], tuple[float, float]] = {}
         points: list[int] = []
         for i in rows:
             o = record[i]
@@ -237,11 +292,17 @@ def score_rows(ens: Ensemble, record: Iterable[O.Observation]) -> pd.DataFrame:
                 relation, value, outcome = prop
                 kind[i] = "event"
                 if (relation, value) not in cache:
-                    cache[relation, value] = float(_holds(x, relation, value).mean())
-                p = cache[relation, value]
+                    cache[relation, value] = (
+                        float(_holds(x, relation, value).mean()),
+                        float(_holds(pooled(name), relation, value).mean()),
+                    )
+                p, p_climate = cache[relation, value]
                 p0 = float(_holds(base, relation, value).mean())
-                cols["p"][i], cols["p_naive"][i], cols["outcome"][i] = p, p0, outcome
-                cols["brier"][i], cols["brier_naive"][i] = (p - outcome) ** 2, (p0 - outcome) ** 2
+                cols["p"][i], cols["outcome"][i] = p, outcome
+                cols["p_persistence"][i], cols["p_climatology"][i] = p0, p_climate
+                cols["brier"][i] = (p - outcome) ** 2
+                cols["brier_persistence"][i] = (p0 - outcome) ** 2
+                cols["brier_climatology"][i] = (p_climate - outcome) ** 2
             elif o.relation == "==" and O.BY_NAME[name].kind == O.LEVEL:
                 kind[i] = "level"
                 points.append(i)
@@ -253,7 +314,10 @@ def score_rows(ens: Ensemble, record: Iterable[O.Observation]) -> pd.DataFrame:
             prefix = np.concatenate([[0.0], np.cumsum(sorted_x)])
             q05, q25, q75, q95 = np.quantile(sorted_x, (0.05, 0.25, 0.75, 0.95))
             cols["crps"][points] = _crps(sorted_x, prefix, _spread(sorted_x), y)
-            cols["crps_naive"][points] = np.abs(base.mean() - y)
+            cols["crps_persistence"][points] = np.abs(base.mean() - y)
+            every = pooled(name)
+            every_prefix = np.concatenate([[0.0], np.cumsum(every)])
+            cols["crps_climatology"][points] = _crps(every, every_prefix, _spread(every), y)
             in50[points] = (q25 - 1e-9 <= y) & (y <= q75 + 1e-9)
             in90[points] = (q05 - 1e-9 <= y) & (y <= q95 + 1e-9)
     for k, v in cols.items():
@@ -268,21 +332,18 @@ def summarise_scores(rows: pd.DataFrame) -> pd.DataFrame:
     def one(part: pd.DataFrame, label: str) -> dict[str, Any]:
         ev = part[part["scored_as"] == "event"]
         lv = part[part["scored_as"] == "level"]
-        brier, brier0 = ev["brier"].mean(), ev["brier_naive"].mean()
-        crps, crps0 = lv["crps"].mean(), lv["crps_naive"].mean()
-        return {
-            "quarter": label,
-            "events": len(ev),
-            "brier": brier,
-            "brier_naive": brier0,
-            "brier_skill": 1 - brier / brier0 if len(ev) and brier0 > 0 else np.nan,
-            "levels": len(lv),
-            "crps": crps,
-            "crps_naive": crps0,
-            "crps_skill": 1 - crps / crps0 if len(lv) and crps0 > 0 else np.nan,
-            "coverage50": lv["in50"].mean(),
-            "coverage90": lv["in90"].mean(),
-        }
+        out: dict[str, Any] = {"quarter": label, "events": len(ev), "brier": ev["brier"].mean()}
+        for base in BASELINES:
+            ref = ev[f"brier_{base}"].mean()
+            out[f"brier_{base}"] = ref
+            out[f"brier_skill_{base}"] = 1 - out["brier"] / ref if len(ev) and ref > 0 else np.nan
+        out |= {"levels": len(lv), "crps": lv["crps"].mean()}
+        for base in BASELINES:
+            ref = lv[f"crps_{base}"].mean()
+            out[f"crps_{base}"] = ref
+            out[f"crps_skill_{base}"] = 1 - out["crps"] / ref if len(lv) and ref > 0 else np.nan
+        out |= {"coverage50": lv["in50"].mean(), "coverage90": lv["in90"].mean()}
+        return out
 
     records = [one(part, q) for q, part in rows.groupby("quarter", sort=True)]
     records.append(one(rows, "overall"))
@@ -342,24 +403,32 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def _png(fig: Figure) -> str:
+    from analysis.figures import readable
+
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
+    readable(fig).savefig(buf, format="png", dpi=96)  # 96 dpi: 1 pt of font is 1.33 px
     return base64.b64encode(buf.getvalue()).decode()
+
+
+def _grid(count: int) -> tuple[int, int]:
+    cols = 4
+    return max(1, -(-count // cols)), cols
 
 
 def events_figure(table: pd.DataFrame) -> Figure:
     ev = table[table["kind"] == O.EVENT]
     names = list(dict.fromkeys(ev["indicator"]))
-    fig = _figure(11, 2.2 * ((len(names) + 3) // 4))
-    axes = fig.subplots((len(names) + 3) // 4, 4, sharex=True, squeeze=False).ravel()
+    nrows, ncols = _grid(len(names))
+    fig = _figure(11, 2.4 * nrows + 0.6)
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
     for ax, name in zip(axes, names, strict=False):
         part = ev[ev["indicator"] == name]
         ax.plot(part["step"], part["probability"], color="#2166ac")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_title(name, fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.tick_params(labelsize=8)
     for ax in axes[len(names) :]:
-        ax.set_visible(False)
+        fig.delaxes(ax)
     fig.supxlabel(f"quarter after 2024Q3 (1 = {FORWARD_START})", fontsize=9)
     fig.supylabel("probability", fontsize=9)
     return fig
@@ -368,8 +437,9 @@ def events_figure(table: pd.DataFrame) -> Figure:
 def levels_figure(table: pd.DataFrame) -> Figure:
     lv = table[table["kind"] == O.LEVEL]
     names = list(dict.fromkeys(lv["indicator"]))
-    fig = _figure(11, 2.2 * ((len(names) + 3) // 4))
-    axes = fig.subplots((len(names) + 3) // 4, 4, sharex=True, squeeze=False).ravel()
+    nrows, ncols = _grid(len(names))
+    fig = _figure(11, 2.4 * nrows + 0.6)
+    axes = fig.subplots(nrows, ncols, sharex=True, squeeze=False).ravel()
     for ax, name in zip(axes, names, strict=False):
         part = lv[lv["indicator"] == name]
         x = part["step"]
@@ -377,56 +447,85 @@ def levels_figure(table: pd.DataFrame) -> Figure:
         ax.fill_between(x, part["q25"], part["q75"], color="#2166ac", alpha=0.35, lw=0)
         ax.plot(x, part["q50"], color="#2166ac")
         ax.axhline(part["baseline_2024Q3"].iloc[0], color="#444444", ls=":", lw=1)
-        ax.set_title(f"{name} ({O.BY_NAME[name].unit})", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_title(f"{name.replace('_', ' ')}\n({O.BY_NAME[name].unit})", fontsize=9)
+        ax.tick_params(labelsize=8)
     for ax in axes[len(names) :]:
-        ax.set_visible(False)
-    fig.supxlabel("quarter after 2024Q3; dotted: 2024Q3 (naive baseline)", fontsize=9)
+        fig.delaxes(ax)
+    fig.supxlabel("quarter after 2024Q3; dotted: 2024Q3 (the persistence baseline)", fontsize=9)
     return fig
 
 
 def reliability_figure(rel: pd.DataFrame) -> Figure:
-    fig = _figure(4.5, 4.2)
+    fig = _figure(4.8, 4.8)
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="#999999", ls="--", lw=1, label="perfect calibration")
     ok = rel["count"] > 0
     ax.plot(rel.loc[ok, "forecast"], rel.loc[ok, "observed"], "o-", color="#b2182b", label="model")
     for _, r in rel[ok].iterrows():
-        ax.annotate(str(int(r["count"])), (r["forecast"], r["observed"]), fontsize=6,
-                    xytext=(3, -8), textcoords="offset points")  # fmt: skip
+        ax.annotate(str(int(r["count"])), (r["forecast"], r["observed"]), fontsize=8,
+                    xytext=(3, -10), textcoords="offset points")  # fmt: skip
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("forecast probability")
+    ax.set_xlabel("forecast probability (numbers: events in the bin)")
     ax.set_ylabel("observed frequency")
-    ax.legend(fontsize=8, loc="upper left")
+    fig.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=9)
     return fig
 
 
 def scores_figure(summary: pd.DataFrame) -> Figure:
     per = summary[summary["quarter"] != "overall"]
-    fig = _figure(8, 3.2)
+    fig = _figure(10, 4.0)
     a, b = fig.subplots(1, 2)
-    a.plot(per["quarter"], per["brier"], "o-", color="#b2182b", label="model")
-    a.plot(per["quarter"], per["brier_naive"], "s--", color="#444444", label="2024Q3 unchanged")
-    a.set_title("Brier score of events (lower is better)", fontsize=9)
-    b.plot(per["quarter"], per["crps"], "o-", color="#b2182b", label="model")
-    b.plot(per["quarter"], per["crps_naive"], "s--", color="#444444", label="2024Q3 unchanged")
-    b.set_title("CRPS of levels (lower is better)", fontsize=9)
-    for ax in (a, b):
-        ax.tick_params(axis="x", labelrotation=90, labelsize=6)
-        ax.legend(fontsize=7)
+    styles = {"persistence": ("s--", "#444444"), "climatology": ("^:", "#1b7837")}
+    for ax, score, title in (
+        (a, "brier", "Brier score of events (lower is better)"),
+        (b, "crps", "CRPS of levels (lower is better)"),
+    ):
+        ax.plot(per["quarter"], per[score], "o-", color="#b2182b", label="model")
+        for base, (style, colour) in styles.items():
+            ax.plot(
+                per["quarter"], per[f"{score}_{base}"], style, color=colour, label=BASELINES[base]
+            )
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("quarter", fontsize=9)
+        ax.tick_params(axis="x", labelrotation=90, labelsize=8)
+    a.set_ylabel("score", fontsize=9)
+    handles, names = a.get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
     return fig
+
+
+def page_scores(summary: pd.DataFrame) -> pd.DataFrame:
+    """The scores for the page: each score with its skill against each baseline, in words."""
+    out = pd.DataFrame({"quarter": summary["quarter"], "events": summary["events"]})
+    out["Brier"] = summary["brier"].map(_num)
+    for base in BASELINES:
+        out[f"Brier skill vs {base}"] = summary[f"brier_skill_{base}"].map(_num)
+    out["levels"] = summary["levels"]
+    out["CRPS"] = summary["crps"].map(_num)
+    for base in BASELINES:
+        out[f"CRPS skill vs {base}"] = summary[f"crps_skill_{base}"].map(_num)
+    out["in the 90 % interval"] = summary["coverage90"].map(
+        lambda v: "–" if not np.isfinite(v) else f"{v:.0%}"
+    )
+    return out
+
+
+def _num(v: float) -> str:
+    return "–" if v is None or not np.isfinite(v) else f"{v:.3g}"
 
 
 def render_page(
     meta: Mapping[str, Any], figures: Mapping[str, str], tables: Mapping[str, pd.DataFrame]
 ) -> str:
-    """A self-contained HTML page (figures inlined as PNG)."""
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'><title>Dated forecast</title>",
-        "<style>body{font-family:sans-serif;max-width:70em;margin:auto}"
-        "table{border-collapse:collapse;font-size:80%}td,th{border:1px solid #ccc;padding:2px 6px}"
-        "</style></head><body>",
+    """A self-contained HTML page (figures inlined as PNG); an illustrative record says so first."""
+    from analysis.html import page
+    from analysis.labels import header
+
+    parts = []
+    if meta.get("illustrative"):
+        parts.append(f"<p class='fail'>{html.escape(ILLUSTRATIVE_LINE)}</p>")
+    parts += [
         "<h1>Dated forecast of the observable indicators</h1>",
         "<p>"
         + html.escape(
@@ -436,22 +535,28 @@ def render_page(
         )
         + "</p>",
         "<p>Events: the share of replicates in which it holds at the end of the quarter. Levels: "
-        "median, 50 % and 90 % bands; the dotted line is 2024Q3 unchanged (the naive baseline). "
-        "Indicator meanings: docs/FORECAST.md.</p>",
+        "median, 50 % and 90 % bands; the dotted line is the model's 2024Q3 (the persistence "
+        "baseline). Skill = 1 − model score / baseline score, against persistence of 2024Q3 "
+        "(munitions flowing) and against climatology (the ensemble pooled over every quarter); "
+        "above 0 the model does better. Indicator meanings: docs/FORECAST.md.</p>",
     ]
     for title, key in (("Scenario shares given the record", "odds"), ("Events", "events"),
                        ("Levels", "levels"), ("Scores against the record", "scores"),
                        ("Reliability diagram", "reliability")):  # fmt: skip
         if key in figures:
             parts.append(
-                f"<h2>{title}</h2><img alt='{key}' src='data:image/png;base64,{figures[key]}'>"
+                f"<h2>{title}</h2><img class='fig' alt='{key}' "
+                f"src='data:image/png;base64,{figures[key]}'>"
             )
         if key in tables:
-            parts.append(
-                tables[key].to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="")
+            frame = tables[key].rename(columns=header)
+            text = frame.to_html(
+                index=False, border=0, classes="t", float_format=lambda v: f"{v:.3g}", na_rep=""
             )
-    parts.append("</body></html>")
-    return "\n".join(parts)
+            parts.append(f"<div class='scroll'>{text}</div>")
+    if "scores" in tables:
+        parts.append("<p class='note'>Every column of the scores: scores.csv.</p>")
+    return page("Dated forecast", "\n".join(parts))
 
 
 def max_replicates(horizon: int) -> int:
@@ -525,6 +630,8 @@ def write_forecast(
         "run_model_version": summary.get("model_version"),
         "config_hash": summary.get("config_hash"),
         "record": str(record_path) if record_path else None,
+        "illustrative": is_illustrative(record_path),
+        "baselines": BASELINES,
     }
     figures = {"events": _png(events_figure(table)), "levels": _png(levels_figure(table))}
     tables: dict[str, pd.DataFrame] = {}
@@ -534,7 +641,7 @@ def write_forecast(
         scores = summarise_scores(rows)
         rel = reliability(rows)
         files.update({"score_rows.csv": rows, "scores.csv": scores, "reliability.csv": rel})
-        tables["scores"] = scores
+        tables["scores"] = page_scores(scores)
         figures["scores"] = _png(scores_figure(scores))
         figures["reliability"] = _png(reliability_figure(rel))
         updated = odds.condition(spec, record)
@@ -552,6 +659,33 @@ def write_forecast(
     return outdir
 
 
+def _skill(value: float) -> str:
+    return "–" if not np.isfinite(value) else f"{value:+.2f}"
+
+
+def score_lines(overall: Mapping[str, Any]) -> list[str]:
+    """The overall scores in words: each skill score names its baseline (one line per score)."""
+    lines = []
+    for kind, score, name, fmt in (
+        ("events", "brier", "Brier score", ".3f"),
+        ("levels", "crps", "CRPS", ".3g"),
+    ):
+        if not overall.get(kind, 0) > 0:
+            continue
+        lines.append(
+            f"{name} over {int(overall[kind])} observed {kind}: {overall[score]:{fmt}}"
+            + (f"; 90 % interval coverage {overall['coverage90']:.0%}" if kind == "levels" else "")
+        )
+        for base, words in BASELINES.items():
+            ref = overall.get(f"{score}_{base}", overall.get(f"{score}_naive", np.nan))
+            old = overall.get(f"{score}_skill", np.nan) if base == "persistence" else np.nan
+            skill = overall.get(f"{score}_skill_{base}", old)
+            if base == "climatology" and f"{score}_{base}" not in overall:
+                continue  # a forecast written before climatology was scored
+            lines.append(f"  skill {_skill(skill)} against {words}: {name} {ref:{fmt}}")
+    return lines
+
+
 def report_lines(run_dir: str | Path) -> list[tuple[str, list[str]]]:
     """Sections for ``analysis.report`` when ``run_dir/forecast/`` holds a forecast (else none)."""
     folder = Path(run_dir) / OUT_DIR
@@ -559,12 +693,13 @@ def report_lines(run_dir: str | Path) -> list[tuple[str, list[str]]]:
         meta = json.loads((folder / "forecast.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return []
-    lines = [
+    lines = [ILLUSTRATIVE_LINE] if meta.get("illustrative") else []
+    lines.append(
         f"Dated forecast made {meta['made']} from {meta['replicates']} replicates (seed "
         f"{meta['seed']}, model {meta['model_version']}): every quarter from {FORWARD_START} and "
         f"every observable indicator in {OUT_DIR}/forecast.csv, figures in {OUT_DIR}/forecast.html "
         "(docs/FORECAST.md)."
-    ]
+    )
     if meta.get("record"):
         lines.append(f"Record of observations: {meta['record']}.")
     updated = meta.get("odds")
@@ -584,17 +719,7 @@ def report_lines(run_dir: str | Path) -> list[tuple[str, list[str]]]:
         overall = pd.read_csv(folder / "scores.csv").iloc[-1]
     except (OSError, pd.errors.EmptyDataError, IndexError):
         return [("Dated forecast and updated odds", lines)]
-    if overall["events"] > 0:
-        lines.append(
-            f"Brier score over {int(overall['events'])} observed events {overall['brier']:.3f} "
-            f"(2024Q3 unchanged: {overall['brier_naive']:.3f})."
-        )
-    if overall["levels"] > 0:
-        lines.append(
-            f"CRPS over {int(overall['levels'])} observed levels {overall['crps']:.3g} (2024Q3 "
-            f"unchanged: {overall['crps_naive']:.3g}); 90 % interval coverage "
-            f"{overall['coverage90']:.0%}."
-        )
+    lines += score_lines(overall)
     return [("Dated forecast and updated odds", lines)]
 
 
@@ -615,21 +740,14 @@ def main(argv: list[str] | None = None) -> int:
     except (O.ObservationError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"forecast: {outdir / 'forecast.csv'}  page: {outdir / 'forecast.html'}")
+    if is_illustrative(args.record):
+        print(ILLUSTRATIVE_LINE)
+    print(f"forecast: {outdir / 'forecast.csv'}")
+    print(f"page: {outdir / 'forecast.html'}")
     if args.record:
         overall = pd.read_csv(outdir / "scores.csv").iloc[-1]
-        parts = []
-        if overall["events"] > 0:
-            parts.append(
-                f"Brier {overall['brier']:.3f} (2024Q3 unchanged {overall['brier_naive']:.3f}) "
-                f"over {int(overall['events'])} event rows"
-            )
-        if overall["levels"] > 0:
-            parts.append(
-                f"CRPS {overall['crps']:.3g} (2024Q3 unchanged {overall['crps_naive']:.3g}), "
-                f"90 % coverage {overall['coverage90']:.0%} over {int(overall['levels'])} level rows"
-            )
-        print("overall: " + ("; ".join(parts) or "no row of the record could be scored"))
+        lines = score_lines(overall)
+        print("\n".join(lines) or "no row of the record could be scored")
     return 0
 
 

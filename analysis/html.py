@@ -23,8 +23,7 @@ body {{ font-family: sans-serif; max-width: 1100px; margin: 1.5em auto; padding:
 table {{ max-width: 100%; }}
 table.t {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.2em; }}
 table.t th, table.t td {{ border-bottom: 1px solid #ddd; padding: 0.2em 0.5em; text-align: right;
-       overflow-wrap: anywhere; }}
-table.t th {{ overflow-wrap: break-word; }}
+       overflow-wrap: break-word; }}
 table.t th {{ vertical-align: bottom; }}
 .note {{ color: #555; font-size: 0.9em; }} .warn li {{ color: #a15c00; }}
 img.fig {{ max-width: 100%; height: auto; display: block; margin: 0.5em 0 1.5em; }}

@@ -1089,7 +1089,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.dir.is_dir() and not _is_result(args.dir) and has_argument(args.dir):
             rep = argument_report(args.dir)
             written = write(rep, args.out or (args.dir / "report"))
-            print("\n".join(rep.headline) + f"\nreport: {written}")
+            import textwrap
+
+            for paragraph in rep.headline:
+                print("\n".join(textwrap.wrap(paragraph, TERMINAL_WIDTH, break_on_hyphens=False)))
+            print(f"report: {written}")
             return 0
         path = find_result(args.dir)
         result = R.load(path)

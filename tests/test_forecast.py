@@ -84,7 +84,48 @@ def test_forecast_command_writes_every_quarter_and_indicator(
     scores = pd.read_csv(out / "scores.csv")
     assert list(scores["quarter"]) == ["2025Q1", "2025Q2", "overall"]
     assert scores.iloc[-1]["events"] == 2 and scores.iloc[-1]["levels"] == 1
-    assert "overall: Brier" in proc.stdout
+    # each skill score names its baseline: persistence of the model's 2024Q3 state (munitions
+    # flowing) and climatology (issue 22)
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("forecast: ")  # a record of facts: no illustrative warning
+    for name in ("Brier score", "CRPS"):
+        skills = [
+            x for x in lines if x.strip().startswith("skill") and x.endswith(tuple("0123456789"))
+        ]
+        assert any(
+            "persistence of the model's 2024Q3 state (munitions flowing)" in x and name in x
+            for x in skills
+        )
+        assert any("climatology" in x and name in x for x in skills)
+    overall = scores.iloc[-1]
+    for base in ("persistence", "climatology"):
+        for score in ("brier", "crps"):
+            want = 1 - overall[score] / overall[f"{score}_{base}"]
+            assert overall[f"{score}_skill_{base}"] == pytest.approx(want)
+            assert f"skill {want:+.2f} against {F.BASELINES[base]}" in proc.stdout
+    assert max(len(x) for x in lines if str(run_dir) not in x) <= 100
+
+
+def test_an_illustrative_record_says_so_first(run_dir: Path, tmp_path: Path, capsys) -> None:
+    """Issue 25: every output computed from the shipped example record says so in its first line."""
+    example = ROOT / "examples" / "observations_example.csv"
+    assert F.is_illustrative(example)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("quarter,indicator,relation,value,source\n2025Q1,ceasefire,==,0,news\n")
+    assert not F.is_illustrative(plain) and not F.is_illustrative(None)
+    marked = tmp_path / "marked.csv"  # no comment, one source marked, with a comma in it
+    marked.write_text(
+        'quarter,indicator,relation,value,source\n2025Q1,ceasefire,==,0,"Illustrative: a, b"\n'
+    )
+    assert F.is_illustrative(marked)
+    out = tmp_path / "fc"
+    proc = run_cli(capsys, "forecast", [str(run_dir), "--record", str(example), "--out", str(out)])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == F.ILLUSTRATIVE_LINE
+    assert json.loads((out / "forecast.json").read_text())["illustrative"] is True
+    page = (out / "forecast.html").read_text()
+    body = page[page.index("<body>") + len("<body>") :].lstrip()
+    assert body.startswith("<p class='fail'>ILLUSTRATIVE RECORD")
 
 
 def test_forecast_probabilities_are_the_replicate_shares(run_dir: Path) -> None:
@@ -135,7 +176,7 @@ def test_rows_become_propositions(indicator: str, relation: str, value: float, e
     assert F.proposition(O.Observation("2025Q1", indicator, relation, value)) == expected
 
 
-def test_naive_baseline_is_2024q3_unchanged(ensemble: F.Ensemble) -> None:
+def test_baselines_are_2024q3_persistence_and_climatology(ensemble: F.Ensemble) -> None:
     record = O.record_from_rows(
         [
             {"quarter": "2026Q1", "indicator": "treaty_in_force", "relation": "==", "value": 1},
@@ -147,10 +188,19 @@ def test_naive_baseline_is_2024q3_unchanged(ensemble: F.Ensemble) -> None:
     # The persistence baseline is the model's own 2024Q3 (issue 21): the treaty in force in the
     # share of histories that signed it, the war going on in every one.
     treaty = ensemble.baseline["treaty_in_force"].mean()
-    assert 0 < treaty < 1 and list(rows["p_naive"][:2]) == [treaty, 0.0]
-    assert rows["brier_naive"][1] == 1.0
+    assert 0 < treaty < 1 and list(rows["p_persistence"][:2]) == [treaty, 0.0]
+    assert rows["brier_persistence"][1] == 1.0
     assert ensemble.baseline["munitions"].mean() > 0  # munitions still flowing in 2024Q3
-    assert rows["crps_naive"][2] == pytest.approx(abs(ensemble.baseline["tourism"].mean() - 0.5))
+    want = abs(ensemble.baseline["tourism"].mean() - 0.5)
+    assert rows["crps_persistence"][2] == pytest.approx(want)
+    # climatology: the ensemble pooled over every quarter of the horizon, whatever the quarter
+    every = ensemble.values["ceasefire"].astype(float)
+    assert rows["p_climatology"][1] == pytest.approx(every.mean())
+    assert rows["brier_climatology"][1] == pytest.approx((every.mean() - 1.0) ** 2)
+    x = np.sort(ensemble.values["tourism"].astype(float).ravel())
+    direct = np.abs(x - 0.5).mean() - 0.5 * F._spread(x)
+    assert rows["crps_climatology"][2] == pytest.approx(direct, rel=1e-9)
+    assert rows["p"][1] != pytest.approx(rows["p_climatology"][1])  # the quarter matters
 
 
 def _cluster_check(rows: pd.DataFrame, truths: int, min_count: int = 300) -> list[str]:
@@ -201,7 +251,7 @@ def test_model_is_calibrated_on_its_own_record_and_worse_elsewhere(
     assert s_other["brier"] > 1.2 * s_own["brier"]
     assert s_other["crps"] > 1.2 * s_own["crps"]
     assert s_own["coverage90"] >= 0.85 > s_other["coverage90"]
-    assert s_own["brier"] < s_own["brier_naive"]  # the model beats 'nothing changes'
+    assert s_own["brier"] < s_own["brier_persistence"]  # the model beats 'nothing changes'
     rel = F.reliability(own)
     assert rel["count"].sum() == (own["scored_as"] == "event").sum()
 
