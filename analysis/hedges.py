@@ -177,6 +177,40 @@ def levers_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
+def discovery_figure(table: pd.DataFrame, model: RussiaDPRKModel) -> Figure:
+    """PRIM's box for S1 and for S2 drawn: each restricted parameter as a bar over the range its
+    draws span (0 = lowest drawn, 1 = highest), with the box's bounds written beside it."""
+    fig = Figure(figsize=(12.0, 5.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 2)
+    for ax, scenario in zip(axes, ("S1", "S2"), strict=True):
+        part = table[(table["scenario"] == scenario) & (table["parameter"] != "")]
+        first = table[table["scenario"] == scenario].iloc[0]
+        names = list(part["parameter"])
+        for i, (_, r) in enumerate(part.iterrows()):
+            drawn = np.asarray(model.p[r["parameter"]], float)
+            lo, hi = float(drawn.min()), float(drawn.max())
+            span = hi - lo if hi > lo else 1.0
+            a, b = (r["low"] - lo) / span, (r["high"] - lo) / span
+            ax.barh(i, 1.0, left=0.0, color="#dddddd", height=0.6)
+            ax.barh(i, b - a, left=a, color="#1f77b4" if scenario == "S2" else "#d62728",
+                    height=0.6)  # fmt: skip
+            ax.text(1.02, i, f"{r['low']:.3g}–{r['high']:.3g}", va="center", fontsize=10)
+        ax.set_yticks(range(len(names)), names, fontsize=10)
+        ax.set_xlim(0, 1.45)
+        ax.set_xticks([0, 0.5, 1], ["lowest drawn", "", "highest drawn"], fontsize=10)
+        ax.invert_yaxis()
+        verdict = "most common" if first["most_common"] else "not most common"
+        ax.set_title(
+            f"{scenario}: {int(first['runs']):,} runs\nbox density {100 * first['density']:.0f} %, "
+            f"coverage {100 * first['coverage']:.0f} % ({verdict})",
+            fontsize=11,
+        )
+    fig.suptitle("PRIM boxes over the hedged prior predictive (grey: range drawn; colour: box)",
+                 fontsize=12)  # fmt: skip
+    return fig
+
+
 # --- knife-edges and deciding markers -------------------------------------------------------------
 
 
@@ -335,9 +369,10 @@ def run(out: Path, *, seed: int, replicates: int, cell_replicates: int) -> dict[
         "deciding": deciding_markers(model),
         "levers": levers(seed, cell_replicates),
     }
-    figure = levers_figure(result["levers"])
     png = io.BytesIO()
-    figure.savefig(png, format="png", dpi=110)
+    levers_figure(result["levers"]).savefig(png, format="png", dpi=110)
+    boxes = io.BytesIO()
+    discovery_figure(result["discovery"], model).savefig(boxes, format="png", dpi=110)
     provenance = {
         "command": "python -m analysis.hedges",
         "seed": seed,
@@ -357,6 +392,7 @@ def run(out: Path, *, seed: int, replicates: int, cell_replicates: int) -> dict[
             "deciding_markers.csv": result["deciding"].to_csv(index=False),
             "levers.csv": result["levers"].to_csv(index=False),
             "levers.png": png.getvalue(),
+            "discovery.png": boxes.getvalue(),
             "hedges.md": summary_markdown(result),
             "provenance.json": json.dumps(provenance, indent=2, default=jsonable) + "\n",
         },

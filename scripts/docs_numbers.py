@@ -44,6 +44,7 @@ LOCAL_ARGS = ["part=morris", "span=0.25", "trajectories=20", "point_replicates=2
 LOCAL = "local"  # sub-folder of the outputs
 HEDGES = "hedges"  # sub-folder: python -m analysis.hedges
 FIGURE = Path("docs") / "figures" / "levers.png"  # the map of the two levers, shown by the docs
+BOXES = Path("docs") / "figures" / "discovery.png"  # PRIM's boxes for S1 and S2, shown by README
 
 
 def markers(name: str) -> tuple[str, str]:
@@ -243,6 +244,11 @@ def levers_block(folder: Path) -> str:
             f"{meta['seed']}` — {meta['cell_replicates']:,} replicates per cell, everything but "
             "the two levers history-matched and each limit strength drawn over its hedge range "
             "(the table: `levers.csv`; the PRIM boxes and knife-edges: docs/ARGUMENT.md).",
+            "",
+            "Where each future is most common — PRIM's box for S1 and for S2 over the same hedged "
+            "ensemble (the bounds and the words that keep S1 rare: docs/ARGUMENT.md):",
+            "",
+            f"![PRIM boxes for S1 and S2 over the hedged prior predictive]({BOXES})",
         ]
     )
 
@@ -295,10 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    figure = (folder / HEDGES / "levers.png").read_bytes()
-    target = ROOT / FIGURE
-    if not target.exists() or target.read_bytes() != figure:
-        files[target] = (target.read_bytes() if target.exists() else b"", figure)
+    for figure in (FIGURE, BOXES):  # the hedges' figures, copied beside the docs
+        data = (folder / HEDGES / figure.name).read_bytes()
+        target = ROOT / figure
+        if not target.exists() or target.read_bytes() != data:
+            files[target] = (target.read_bytes() if target.exists() else b"", data)
     stale = [path for path, (old, new) in files.items() if old != new]
     if args.check:
         for path in stale:

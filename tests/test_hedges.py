@@ -139,3 +139,15 @@ def test_no_threshold_is_a_knife_edge_in_the_hedged_ensemble(hedged: tuple) -> N
     table = hedges.knife_edges(model)
     worst = table[["S1_pp", "S2_pp"]].abs().max(axis=1)
     assert (worst <= hedges.KNIFE_EDGE_PP).all(), table[worst > hedges.KNIFE_EDGE_PP]
+
+
+def test_the_discovery_figure_draws_each_box_with_its_bounds(hedged: tuple) -> None:
+    model, labels = hedged
+    table = hedges.discovery(model, labels)
+    fig = hedges.discovery_figure(table, model)
+    restricted = table[table["parameter"] != ""]
+    texts = [t for ax in fig.axes for t in ax.texts]
+    assert len(texts) == len(restricted)  # one written bound per restricted parameter
+    assert min(t.get_fontsize() for t in texts) >= 10
+    titles = " ".join(ax.get_title() for ax in fig.axes)
+    assert "S1" in titles and "S2" in titles and "density" in titles
