@@ -33,7 +33,11 @@ interval, the raw and Holm-adjusted p-values, and Cohen's h as the effect size (
 
 Cells found on one side only are listed; warnings are raised when the sides differ in model
 version, classifier settings or replicate counts. Outputs ``compare.html`` and ``compare.md`` in
-``--out`` (default: ``DIR_B/compare``), and a short table on the terminal.
+``--out`` (default: ``DIR_B/compare``), ``compare_per_cell.csv`` (every column of the per-cell
+table; the page shows what a reader needs, headers in words from ``analysis.labels``), and a
+short table on the terminal (at most 100 columns). Differences are computed from the unrounded
+shares and rounded last, so a printed difference may differ by 0.1 point from the difference of
+the two rounded shares printed beside it; p-values print as "< 0.001", never "0".
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 
 from analysis import results as R
 from analysis.html import page
+from analysis.labels import format_p, header
 from analysis.stats import SCENARIO_LABELS, adjust_pvalues, cohens_h
 
 __all__ = [
@@ -90,7 +95,9 @@ CORRECTION_NOTE = (
     "all per-cell rows (m = 3 scenarios × matched cells) and separately over the 3 overall rows; "
     "'significant' means Holm-adjusted p < 0.05. An interval that excludes 0 is always "
     "significant (it excludes 0 exactly when the raw p < 0.05/m). Effect size: Cohen's h = "
-    "2 asin(sqrt(p_B)) - 2 asin(sqrt(p_A)) (|h| 0.2 small, 0.5 medium, 0.8 large)."
+    "2 asin(sqrt(p_B)) - 2 asin(sqrt(p_A)) (|h| 0.2 small, 0.5 medium, 0.8 large). Differences "
+    "are computed from the unrounded shares, then rounded: a printed difference may differ by "
+    "0.1 point from the difference of the two rounded shares."
 )
 
 
@@ -567,7 +574,14 @@ def compare_results(a: R.Run | R.Sweep, b: R.Run | R.Sweep) -> Comparison:
 # --- output -----------------------------------------------------------------------------------
 
 
-def _display(frame: pd.DataFrame) -> pd.DataFrame:
+#: The per-cell columns a reader needs on the page (the CSV beside it has every column).
+PAGE_COLUMNS = ("scenario", "share_a", "share_b", CI_LABEL, "p_adjusted", "significant")
+
+
+def _display(frame: pd.DataFrame, keys: list[str] | None = None) -> pd.DataFrame:
+    """``frame`` as printed: shares in percent, the difference with its interval (computed from
+    the unrounded shares, rounded last), p-values as "< 0.001". With ``keys`` only the columns
+    of :data:`PAGE_COLUMNS` after the keys. Headers in words (``analysis.labels``)."""
     out = frame.copy()
     for c in ("share_a", "share_b"):
         if c in out:
@@ -584,12 +598,14 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
         out = out[cols]
     for c in ("p_value", "p_adjusted"):
         if c in out:
-            out[c] = out[c].map(lambda v: f"{v:.3g}")
+            out[c] = out[c].map(format_p)
     if "cohens_h" in out:
         out["cohens_h"] = out["cohens_h"].map(lambda v: f"{v:+.3f}")
     if "significant" in out:
         out["significant"] = out["significant"].map(lambda v: "yes" if v else "no")
-    return out
+    if keys is not None:
+        out = out[[c for c in [*keys, *PAGE_COLUMNS] if c in out.columns]]
+    return out.rename(columns=lambda c: c if c == CI_LABEL else header(c))
 
 
 def _md(value: Any) -> str:
@@ -669,6 +685,7 @@ def to_markdown(cmp: Comparison) -> str:
     parts += ["## Overall (counts pooled over the matched cells)", ""]
     parts += [markdown_table(_md_frame(_display(cmp.overall)))]
     parts += ["## Per cell", "", markdown_table(_md_frame(_display(cmp.per_cell)))]
+    parts += ["Every column of the per-cell table: compare_per_cell.csv.", ""]
     parts += ["## Cells only in A", "", markdown_table(_md_frame(cmp.only_a))]
     parts += ["## Cells only in B", "", markdown_table(_md_frame(cmp.only_b))]
     return "\n".join(parts)
@@ -680,7 +697,8 @@ def to_html(cmp: Comparison) -> str:
     def table(frame: pd.DataFrame) -> str:
         if frame.empty:
             return "<p><em>(none)</em></p>"
-        return frame.to_html(index=False, border=0, classes="t", escape=True)
+        text = frame.rename(columns=header).to_html(index=False, border=0, classes="t", escape=True)
+        return f"<div class='scroll'>{text}</div>"
 
     body = ["<h1>Comparison of two experiments</h1><ul>"]
     body += [f"<li>{html.escape(line)}</li>" for line in _summary_lines(cmp)]
@@ -690,39 +708,66 @@ def to_html(cmp: Comparison) -> str:
         body += [f"<li>warning: {html.escape(w)}</li>" for w in cmp.warnings] + ["</ul>"]
     body += ["<h2>Fixed parameters that differ</h2>", table(_differing_table(cmp))]
     body += ["<h2>Overall (counts pooled over the matched cells)</h2>"]
-    body += [table(_display(cmp.overall)), "<h2>Per cell</h2>", table(_display(cmp.per_cell))]
+    body += [table(_display(cmp.overall, [])), "<h2>Per cell</h2>"]
+    body += [table(_display(cmp.per_cell, _page_keys(cmp)))]
+    body += ["<p class='note'>Every column of the per-cell table: compare_per_cell.csv.</p>"]
     body += ["<h2>Cells only in A</h2>", table(cmp.only_a)]
     body += ["<h2>Cells only in B</h2>", table(cmp.only_b)]
     return page("Comparison", "\n".join(body))
 
 
+def _page_keys(cmp: Comparison) -> list[str]:
+    keys = list(cmp.keys)
+    if "parameter" in cmp.per_cell.columns and "parameter" not in keys:
+        keys = ["parameter", "bin"]  # the marginal effects of a large design
+    return [k for k in keys if k in cmp.per_cell.columns]
+
+
+#: The terminal's width (issue 25).
+TERMINAL_WIDTH = 100
+
+
 def terminal_table(cmp: Comparison) -> str:
     """Short terminal summary: what differs, the overall rows, the count of significant cells."""
-    shown = _display(cmp.overall)[
-        ["scenario", "share_a", "share_b", CI_LABEL, "test", "p_adjusted", "significant"]
-    ]
-    lines = _summary_lines(cmp) + ["", shown.to_string(index=False)]
+    import textwrap
+
+    shown = _display(cmp.overall, [])
+    lines = []
+    for line in _summary_lines(cmp):
+        lines += textwrap.wrap(
+            line, TERMINAL_WIDTH, subsequent_indent="  ", break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]  # fmt: skip
+    lines += ["", shown.to_string(index=False)]
     test = (
         "McNemar's test, Tango's paired score interval"
         if cmp.pairing == PAIRED
         else "Newcombe's interval and the test it inverts"
     )
-    lines.append(
-        f"(difference = B - A; {test}; p Holm-adjusted, intervals Bonferroni-simultaneous 95 % "
-        "over the same family: an interval excluding 0 is always significant)"
+    note = (
+        f"(difference = B - A, from the unrounded shares; {test}; p Holm-adjusted, intervals "
+        "Bonferroni-simultaneous 95 % over the same family: an interval excluding 0 is always "
+        "significant)"
     )
-    lines += [f"warning: {w}" for w in cmp.warnings]
+    lines += textwrap.wrap(note, TERMINAL_WIDTH)
+    for w in cmp.warnings:
+        lines += textwrap.wrap(f"warning: {w}", TERMINAL_WIDTH, subsequent_indent="  ")
     return "\n".join(lines)
 
 
 def write_outputs(cmp: Comparison, outdir: Path) -> tuple[Path, Path]:
-    """Write compare.md and compare.html into ``outdir``, both or neither."""
-    from contract.safe import write_files
+    """Write compare.md, compare.html and compare_per_cell.csv into ``outdir``, all or none."""
+    from contract.safe import spreadsheet_frame, write_files
 
-    md_path, html_path = write_files(
-        outdir, {"compare.md": to_markdown(cmp), "compare.html": to_html(cmp)}
+    paths = write_files(
+        outdir,
+        {
+            "compare_per_cell.csv": spreadsheet_frame(cmp.per_cell).to_csv(index=False),
+            "compare.md": to_markdown(cmp),
+            "compare.html": to_html(cmp),
+        },
     )
-    return md_path, html_path
+    return paths[1], paths[2]
 
 
 def main(argv: list[str] | None = None) -> int:

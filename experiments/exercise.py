@@ -10,7 +10,9 @@ language, ``experiments/exercises/NAME.en.md`` and ``NAME.mn.md``. This command 
 same seed and replicates through ``experiments.runner.run_point`` — so replicate k meets the same
 random draws in both (common random numbers) — and prints, for S1, S2 and neither, both shares
 with Wilson 95 % intervals and their difference with Newcombe's 95 % interval, plus Holm-adjusted
-p-values of the three two-proportion tests (``analysis.stats``).
+p-values of the three two-proportion tests (``analysis.stats``). Differences are computed from
+the unrounded shares and then rounded; p-values print as a statistician writes them ("< 0.001",
+never "0"); every line fits 100 columns.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.labels import format_p
 from analysis.stats import adjust_pvalues, newcombe_diff_ci, proportion_ci, two_proportion_pvalue
 from contract.cli import OneLineParser
 from contract.cli import run as run_command
@@ -154,24 +157,40 @@ def format_comparison(table: pd.DataFrame, name: str, lang: str = "en") -> str:
                 f"{pct(row.exercise_share)} % [{pct(row.exercise_low)}, {pct(row.exercise_high)}]",
                 f"{100 * row.difference:+5.1f} pp [{100 * row.diff_low:+5.1f}, "
                 f"{100 * row.diff_high:+5.1f}]",
-                f"{row.p_holm:.3g}",
+                format_p(row.p_holm),
             ]
         )
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     lines = [
-        t("compare.title", lang, title=t(f"exercise.{name}.title", lang)),
-        t(f"exercise.{name}.question", lang),
+        *_wrap(t("compare.title", lang, title=t(f"exercise.{name}.title", lang))),
+        *_wrap(t(f"exercise.{name}.question", lang)),
         "",
         "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
         "  ".join("-" * w for w in widths),
     ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in body]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
     n = int(table["baseline_count"].sum())
-    lines += ["", t("compare.note", lang, n=n)]
+    lines += ["", *_wrap(t("compare.note", lang, n=n))]
     for scenario in SCENARIOS:
         text = t(f"scenario.{scenario}", lang)
-        lines.append(f"  {text}" if text.startswith(scenario) else f"  {scenario} = {text}")
+        line = f"{text}" if text.startswith(scenario) else f"{scenario} = {text}"
+        lines += _wrap(line, indent="  ")
     return "\n".join(lines)
+
+
+#: Every printed line fits this many columns (issue 25).
+WIDTH = 100
+
+
+def _wrap(text: str, indent: str = "") -> list[str]:
+    import textwrap
+
+    out: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        out += textwrap.wrap(
+            paragraph, WIDTH, initial_indent=indent, subsequent_indent=indent + "  "
+        ) or [""]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -337,3 +338,31 @@ def test_an_interval_excluding_zero_is_never_not_significant(paired: bool) -> No
             # the intervals are simultaneous: level 1 - 0.05/m for a family of m rows
             assert np.allclose(frame["ci_level"], 1 - 0.05 / len(frame))
     assert seen > 20  # not vacuous
+
+
+def test_differences_are_rounded_last_and_p_values_never_print_zero(tmp_path: Path) -> None:
+    """Issue 25: 68.16 % → 70.64 % prints as +2.5 (the unrounded difference 2.48, rounded), not
+    +2.4 (the difference of the rounded 68.2 and 70.6); a p-value far below 0.001 prints as
+    "< 0.001"; the page shows the columns a reader needs, headers in words, all columns in CSV."""
+    from analysis import compare
+
+    n = 100_000
+    a = pd.DataFrame([{"n": n, "S1_count": 68_160, "S2_count": 20_000, "neither_count": 11_840}])
+    b = pd.DataFrame([{"n": n, "S1_count": 70_640, "S2_count": 19_000, "neither_count": 10_360}])
+    cmp = compare.compare_cells(a, b, [])
+    shown = compare._display(cmp.overall, []).set_index("scenario")
+    assert shown.loc["S1", "share in A (%)"] == "68.2%"
+    assert shown.loc["S1", "share in B (%)"] == "70.6%"
+    assert shown.loc["S1", compare.CI_LABEL].startswith("+2.5% [")
+    assert shown.loc["S1", "p (Holm)"] == "< 0.001"
+    text = compare.terminal_table(cmp)
+    assert "from the unrounded shares" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    md, page = compare.write_outputs(cmp, tmp_path)
+    html_text = page.read_text(encoding="utf-8")
+    headers = re.findall(r"<th>(.*?)</th>", html_text)
+    assert headers and not [h for h in headers if re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", h)]
+    assert "cohens_h" not in html_text and "Cohen" not in " ".join(headers)  # reduced: CSV has it
+    full = pd.read_csv(tmp_path / "compare_per_cell.csv")
+    assert {"cohens_h", "p_value", "diff"} <= set(full.columns)
+    assert full.loc[full["scenario"] == "S1", "diff"].iloc[0] == pytest.approx(0.0248)
