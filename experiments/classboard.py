@@ -544,6 +544,8 @@ class Board:
         with self._write() as db:
             number = self._row_exists(db, number)
             db.execute("DELETE FROM submissions WHERE id=?", (number,))
+        with self._db() as db:  # the write-ahead log still holds the row's old page: fold it in
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def count(self) -> int:
         """How many submissions the board holds (no names: needs no code)."""

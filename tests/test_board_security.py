@@ -11,6 +11,18 @@
   4,995 rows end at exactly 5,000.
 - What students typed is escaped in the board's HTML and cannot become a spreadsheet formula
   in its CSV.
+
+Issue 24 (a room of teenagers):
+
+- one student session may send one submission per ``MIN_INTERVAL`` seconds and
+  ``MAX_PER_SESSION`` in all, counted in the database (a reload or a restart does not reset
+  it); a session at its cap is refused alone, the others go on; one address at most
+  ``MAX_PER_CLIENT``;
+- the teacher (with the code, never without) hides a row from the board, deletes one for good
+  (its text gone from the file) and closes or reopens submissions;
+- the teacher code is written to a 0600 file, not to the terminal; ``/resourcez`` and
+  ``/readyz`` answer 404; ``POST /_solara/api/close/x`` answers 400 and prints one line, no
+  traceback.
 """
 
 from __future__ import annotations
@@ -36,9 +48,14 @@ import pytest
 from experiments import classboard, teach
 from experiments.classboard import (
     LOCK_SECONDS,
+    MAX_PER_CLIENT,
+    MAX_PER_SESSION,
     MAX_SUBMISSIONS,
     MAX_TRIES,
+    MIN_INTERVAL,
     Board,
+    BoardBusy,
+    BoardClosed,
     BoardError,
     BoardLocked,
 )
@@ -192,6 +209,84 @@ def test_thirty_concurrent_writers_at_4995_rows_end_at_exactly_5000(tmp_path):
     assert all("full" in message for message in refused)
 
 
+# -- what one student session may send -----------------------------------------------------------
+def test_one_session_is_rate_limited_and_capped_alone_across_reloads(tmp_path, monkeypatch):
+    clock = [2_000_000.0]
+    monkeypatch.setattr(classboard, "_now", lambda: clock[0])
+    board = Board(tmp_path / "class")
+    board.submit("Bat", "1", {}, RESULT, session="s-bat", client="10.0.0.5")
+    with pytest.raises(BoardBusy, match="one submission per") as busy:  # 25 rows in 7 s: no
+        board.submit("Bat", "1", {}, RESULT, session="s-bat", client="10.0.0.5")
+    assert busy.value.reason == "interval" and 0 < busy.value.seconds <= MIN_INTERVAL
+    # a reload (a new page, the same session cookie) or a restart does not reset the count
+    with pytest.raises(BoardBusy):
+        Board(tmp_path / "class").submit("Bat", "1", {}, RESULT, session="s-bat")
+    board.submit("Saraa", "2", {}, RESULT, session="s-saraa", client="10.0.0.6")  # others go on
+    for _ in range(MAX_PER_SESSION - 1):
+        clock[0] += MIN_INTERVAL + 0.1
+        board.submit("Bat", "1", {}, RESULT, session="s-bat", client="10.0.0.5")
+    clock[0] += MIN_INTERVAL + 0.1
+    with pytest.raises(BoardBusy, match=str(MAX_PER_SESSION)) as full:
+        board.submit("Bat", "1", {}, RESULT, session="s-bat", client="10.0.0.5")
+    assert full.value.reason == "session"
+    board.submit("Saraa", "2", {}, RESULT, session="s-saraa", client="10.0.0.6")  # not global
+    assert board.count() == MAX_PER_SESSION + 2
+
+
+def test_one_address_is_capped_whatever_sessions_it_makes(tmp_path):
+    board = Board(tmp_path / "class")
+    row = ("2026-01-01T00:00:00+00:00", "x", "", "2034Q3", 40, 40, 1000, 1, 0.25, 0.5, 0.25, "{}")
+    with closing(sqlite3.connect(board.path)) as db, db:
+        db.executemany(
+            "INSERT INTO submissions (submitted, name, grp, quarter, step, horizon, replicates, "
+            "seed, S1, S2, neither, settings, session, client) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, f"cookie-{i}", "10.0.0.9") for i in range(MAX_PER_CLIENT)],
+        )
+    with pytest.raises(BoardBusy) as busy:  # a new session cookie from the same computer
+        board.submit("x", "", {}, RESULT, session="cookie-new", client="10.0.0.9")
+    assert busy.value.reason == "client"
+    board.submit("y", "", {}, RESULT, session="cookie-other", client="10.0.0.10")
+
+
+# -- the teacher moderates -----------------------------------------------------------------------
+def test_the_teacher_hides_deletes_and_closes_and_nobody_else_can(tmp_path):
+    pytest.importorskip("solara")
+    from experiments.app.board import board_html
+
+    board = Board(tmp_path / "class")
+    code = board.fresh_code
+    rude = board.submit("Rude Name 12345", "", {}, RESULT)
+    kept = board.submit("Saraa", "2", {}, RESULT)
+    for action in (
+        lambda c: board.hide(c, rude),
+        lambda c: board.delete(c, rude),
+        lambda c: board.set_open(c, False),
+    ):
+        with pytest.raises(BoardError, match="teacher code"):
+            action("WRONG234")
+    board.hide(code, rude)
+    rows = board.submissions(code)
+    assert [r["hidden"] for r in rows] == [True, False]
+    page = board_html(rows, "en")
+    assert "Rude Name" not in page and "Saraa" in page
+    board.hide(code, rude, hidden=False)
+    assert "Rude Name" in board_html(board.submissions(code), "en")
+    with pytest.raises(BoardError, match="no submission number 99"):
+        board.hide(code, 99)
+    board.delete(code, rude)
+    assert [r["id"] for r in board.submissions(code)] == [kept]
+    assert b"Rude Name 12345" not in file_bytes(board)  # overwritten, the WAL folded in
+    board.set_open(code, False)
+    assert not board.is_open()
+    with pytest.raises(BoardClosed):
+        board.submit("Bat", "1", {}, RESULT, session="s")
+    assert not Board(tmp_path / "class").is_open()  # closed stays closed across a restart
+    board.set_open(code, True)
+    board.submit("Bat", "1", {}, RESULT, session="s")
+    assert "session" not in board.submissions(code)[0]  # who sent it stays in the database
+
+
 # -- foreign origins are refused -----------------------------------------------------------------
 def run_guard(scope: dict) -> tuple[list[dict], list[dict]]:
     """Pass one request through :class:`teach.OriginGuard`: (what the app saw, what was sent)."""
@@ -267,6 +362,33 @@ def test_the_guard_passes_the_app_itself_with_the_real_client_address(origin, ho
     seen, sent = run_guard(ws_scope(origin, host, kind="http"))
     assert len(seen) == 1 and sent[0]["status"] == 200
     assert (b"content-security-policy", b"frame-ancestors 'self'") in sent[0]["headers"]
+
+
+def test_the_guard_hides_introspection_and_answers_a_failing_route_in_one_line(capsys):
+    scope = ws_scope(None, kind="http") | {"path": "/resourcez", "method": "GET"}
+    seen, sent = run_guard(scope)
+    assert seen == [] and sent[0]["status"] == 404
+    seen, sent = run_guard(scope | {"path": "/readyz"})
+    assert seen == [] and sent[0]["status"] == 404
+    sent: list[dict] = []
+
+    async def failing(scope, receive, send):
+        raise KeyError("session_id")
+
+    async def receive():
+        return {"type": "http.request"}
+
+    async def send(message):
+        sent.append(message)
+
+    guard = teach.OriginGuard(failing, extra_hosts=set())
+    close = scope | {"path": "/_solara/api/close/x", "method": "POST"}
+    worker = threading.Thread(target=asyncio.run, args=(guard(close, receive, send),))
+    worker.start()
+    worker.join()
+    assert sent[0]["status"] == 400
+    err = capsys.readouterr().err
+    assert err.strip() == "bad request POST /_solara/api/close/x: KeyError"
 
 
 def free_port() -> int:
@@ -347,6 +469,36 @@ def test_a_foreign_origin_cannot_open_the_running_apps_websocket(teach_server):
     assert handshake(port, here) == 101  # the app's own page still connects
     assert http_status(port, f"127.0.0.1:{port}") == 200
     assert "refused websocket" in log.read_text()
+
+
+def http_request(port: int, method: str, path: str) -> tuple[int, bytes]:
+    request = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+    request += "Content-Length: 0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(request.encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return int(data.split(b"\r\n", 1)[0].split()[1]), data
+
+
+def test_the_running_app_keeps_its_code_introspection_and_tracebacks_from_students(
+    teach_server, tmp_path
+):
+    port, log = teach_server
+    code_file = tmp_path / "class" / "teacher-code.txt"
+    code = code_file.read_text().strip()
+    assert stat.S_IMODE(code_file.stat().st_mode) == 0o600
+    for path in ("/resourcez", "/resourcez?verbose", "/readyz"):
+        status, body = http_request(port, "GET", path)
+        assert status == 404 and b"memory" not in body.lower() and b"cpu" not in body.lower()
+    status, body = http_request(port, "POST", "/_solara/api/close/x")
+    assert status == 400 and b"Traceback" not in body
+    time.sleep(0.5)
+    text = log.read_text()
+    assert "bad request POST /_solara/api/close/x" in text
+    assert "Traceback" not in text
+    assert code not in text and f"teacher code: in {code_file}" in text
 
 
 # -- what students typed stays text -------------------------------------------------------------

@@ -21,6 +21,11 @@ leaves 127.0.0.1). What issue 11 checks:
 4. A page of another site (another origin) can neither open the app's websocket nor frame it
    (issue 23).
 5. A public address needs ``--i-know-this-is-public`` and then warns on stderr.
+6. Readable at the back of the room (issue 24): at 1024×768 in English and Mongolian, no visible
+   text under 12 px in the network, the key flows and the event log — the charts' own texts
+   read from Vega's scene graph, so declared font sizes count — the states named as the glossary
+   names them, a legend entry for every band of the flows, the highlighted run's scenario stated,
+   and an exercise's key events (Seoul's shells) at the top of the event log to the last quarter.
 
 Screenshots go to ``$TEACH_SCREENSHOTS`` if set, else the test's temporary directory.
 """
@@ -345,6 +350,131 @@ def test_a_class_of_thirty_steps_at_once(
     print(f"single steps (ms): {statistics.median(times[:SESSIONS]):.0f} median in round 1")
 
 
+# The texts each chart draws (Vega's scene graph of the view the page keeps), with their sizes.
+CHART_TEXTS_JS = """
+() => {
+  const comp = document.querySelector('.teach-main').__vue__;
+  const out = {};
+  for (const [name, view] of Object.entries(comp.views)) {
+    const texts = [];
+    const walk = (item) => {
+      if (!item) return;
+      if (item.mark && item.mark.marktype === 'text' && item.text != null
+          && String(item.text).length && item.opacity !== 0 && item.fillOpacity !== 0
+          && item.fill !== 'white') {
+        texts.push({size: item.fontSize, text: [].concat(item.text).join(' '),
+                    role: item.mark.role});
+      }
+      for (const child of (item.items || [])) walk(child);
+    };
+    walk(view.scenegraph().root);
+    out[name] = texts;
+  }
+  return out;
+}
+"""
+
+# Visible elements with text of their own in the given panels, and their font size (px).
+DOM_TEXT_SIZES_JS = """
+(selectors) => {
+  const out = [];
+  for (const selector of selectors) {
+    for (const e of document.querySelectorAll(selector + ', ' + selector + ' *')) {
+      const own = [...e.childNodes].filter(n => n.nodeType === 3)
+        .map(n => n.textContent.trim()).join('');
+      const r = e.getBoundingClientRect();
+      if (!own || r.width === 0 || r.height === 0) continue;
+      out.push({size: parseFloat(getComputedStyle(e).fontSize), text: own.slice(0, 40)});
+    }
+  }
+  return out;
+}
+"""
+
+# Where the exercise's pinned events sit in the event log panel.
+KEY_EVENTS_JS = """
+() => {
+  const panel = document.querySelector('.teach-events');
+  const key = panel.querySelector('.teach-key-events');
+  if (!key) return null;
+  const p = panel.getBoundingClientRect(), k = key.getBoundingClientRect();
+  const first = panel.querySelector('table');
+  return {inPanel: k.top >= p.top - 0.5 && k.bottom <= p.top + panel.clientHeight + 0.5,
+          first: first === key, scrollTop: panel.scrollTop,
+          text: key.innerText};
+}
+"""
+MIN_TEXT_PX = 12
+
+
+@pytest.mark.browser
+def test_readable_at_the_back_of_the_room(
+    _chromium, request_log, start_server, server_port, tmp_path
+):
+    from experiments.i18n import term
+
+    cmd = [sys.executable, "-m", "experiments.teach", "--port", str(server_port)]
+    cmd += ["--replicates", "300"]
+    shots = screenshot_dir(tmp_path)
+    with start_server(cmd, server_port, teach_env(tmp_path), timeout=120, cwd=REPO) as server:
+        for lang in ("en", "mn"):
+            context = _chromium.new_context(viewport={"width": 1024, "height": 768})
+            context.on("request", lambda request: request_log.urls.append(request.url))
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            try:
+                open_app(page, server.url)
+                if lang == "mn":
+                    click(page, ".lang-mn")
+                    page.get_by_text(t("panel.futures", "mn")).wait_for()
+                page.locator(".teach-exercise").first.click()
+                page.get_by_role("option", name=t("exercise.rok_shells.title", lang)).click()
+                page.get_by_text(t("exercise.rok_shells.question", lang)).first.wait_for()
+                wait_step(page, 0)
+                for n in range(1, 7):
+                    click(page, ".teach-step-button")
+                    wait_step(page, n)
+                where = f"{lang} at 1024×768"
+                charts = page.evaluate(CHART_TEXTS_JS)
+                assert set(charts) == {"network", "flows"}, charts.keys()
+                for name, texts in charts.items():
+                    small = [x for x in texts if x["size"] < MIN_TEXT_PX]
+                    assert texts and not small, f"{where}: {name} text under 12 px: {small[:5]}"
+                # the states as the glossary names them (one name each, both languages)
+                names = {x["text"] for x in charts["network"] if x["role"] == "mark"}
+                for state in ("Russia", "DPRK", "China", "USA", "ROK", "Japan"):
+                    assert term(f"country.{state}", lang) in names, (where, names)
+                # a legend entry for every band and line of the flows
+                legend = {x["text"] for x in charts["flows"] if x["role"] == "legend-label"}
+                bands = {t(k, lang) for k in ("flows.outer", "flows.inner", "flows.median")}
+                assert bands | {t("flows.highlight", lang)} <= legend, legend
+                assert page.locator(".teach-flows canvas").bounding_box()["width"] >= 500
+                panels = [".teach-network", ".teach-flows", ".teach-events", ".teach-futures"]
+                small = [
+                    x for x in page.evaluate(DOM_TEXT_SIZES_JS, panels) if x["size"] < MIN_TEXT_PX
+                ]
+                assert not small, f"{where}: page text under 12 px: {small[:5]}"
+                # the highlighted run's scenario, stated in the futures panel and the log
+                scenarios = [term(f"scenario.{s}", lang) for s in ("S1", "S2", "neither")]
+                for panel in (".teach-futures", ".teach-events"):
+                    said = page.locator(f"{panel} .teach-highlight").inner_text()
+                    assert any(name in said for name in scenarios), (where, said)
+                # the exercise's key events stay at the top of the log to the last quarter
+                n = 6
+                while not page.locator(".teach-step-button").is_disabled():
+                    click(page, ".teach-step-button")
+                    n += 1
+                    wait_step(page, n)
+                page.locator(".teach-events").scroll_into_view_if_needed()
+                key = page.evaluate(KEY_EVENTS_JS)
+                assert key and key["first"] and key["inPanel"], (where, key)
+                assert t("event.rok_shells", lang) in key["text"], (where, key["text"])
+                page.screenshot(path=str(shots / f"readable-{lang}-1024.png"), full_page=True)
+            finally:
+                context.close()
+        assert "Traceback" not in server.log(), server.log()[-4000:]
+
+
 @pytest.mark.browser
 def test_class_board_survives_a_restart_and_needs_the_teacher_code(
     _chromium, request_log, start_server, server_port, tmp_path
@@ -357,7 +487,12 @@ def test_class_board_survives_a_restart_and_needs_the_teacher_code(
     context.on("request", lambda request: request_log.urls.append(request.url))
     try:
         with start_server(cmd, server_port, env, timeout=120, cwd=REPO) as server:
-            code = re.search(r"teacher code: (\w+)", server.log()).group(1)
+            # the code is not in the terminal the teacher may project: in a 0600 file
+            code_file = class_dir / "teacher-code.txt"
+            assert f"teacher code: in {code_file}" in server.log()
+            assert oct(code_file.stat().st_mode & 0o777) == "0o600"
+            code = code_file.read_text().strip()
+            assert re.fullmatch(r"[A-Z2-9]{8}", code) and code not in server.log()
             students = []
             for name, group in (("Bat", "1"), ("Saraa", "2")):
                 student = _chromium.new_context(viewport={"width": 1280, "height": 900})
@@ -419,6 +554,28 @@ def test_class_board_survives_a_restart_and_needs_the_teacher_code(
             click(board, ".board-open")
             board.locator(".board-row").nth(1).wait_for()
             assert board.locator(".board-row").count() == 2
+            assert board.locator(".board-count").inner_text() == "2 submissions"
+            # the teacher hides a row: gone from the table, the count says "1 submission"
+            board.locator(".board-row-number input").fill("1")
+            click(board, ".board-hide")
+            board.locator(".board-hidden").wait_for()
+            from playwright.sync_api import expect
+
+            expect(board.locator(".board-row")).to_have_count(1)
+            assert board.locator(".board-count").inner_text() == "1 submission"
+            assert "Bat" not in board.locator(".board-table").inner_text()
+            # and closes submissions: a student's page says so
+            click(board, ".board-toggle")
+            board.get_by_text(t("board.state_closed", "en")).wait_for()
+            student = context.new_page()
+            student.set_default_timeout(60_000)
+            open_app(student, server.url)
+            click(student, ".teach-step-button")
+            wait_step(student, 1)
+            student.locator(".teach-name input").fill("Tuya")
+            click(student, ".teach-submit-button")
+            student.get_by_text(t("board.closed", "en")).wait_for()
+            student.close()
 
             # five wrong codes lock this computer out; a reload does not lift the lock
             locked = context.new_page()
