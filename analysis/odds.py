@@ -76,12 +76,19 @@ class RunSpec:
     horizon: int
     path: Path | None = None
     posterior: Any = None  # analysis.posterior.PosteriorTable of a run made with posterior=
+    hedges: tuple[str, ...] = ()  # the limits a run made with hedges=true drew per replicate
 
     def params_for(self, ids: np.ndarray) -> dict[str, Any]:
-        """The parameters of replicates ``ids``: the run's, with the posterior's draws if any."""
-        if self.posterior is None:
-            return dict(self.params)
-        return {**self.params, **self.posterior.draw(self.seed, ids)}
+        """The parameters of replicates ``ids``: the run's, with the posterior's and the hedges'
+        draws if any."""
+        out = dict(self.params)
+        if self.posterior is not None:
+            out |= self.posterior.draw(self.seed, ids)
+        if self.hedges:
+            from analysis import posterior
+
+            out |= posterior.hedge_draws(self.seed, ids, keys=self.hedges)
+        return out
 
 
 def _estimate(replicates: int) -> str:
@@ -239,6 +246,11 @@ def load_run(run_dir: str | Path) -> RunSpec:
                 f"{run_dir}: the posterior {made['path']} changed since the run was made; "
                 "rerun python -m experiments.run"
             )
+    hedges = summary.get("hedges") or []
+    if not isinstance(hedges, list) or not all(
+        isinstance(k, str) and k in P.BY_KEY and P.BY_KEY[k].group == "limits" for k in hedges
+    ):
+        raise O.ObservationError(f"{summary_path}: 'hedges' must list limits.* keys")
     return RunSpec(
         params=dict(summary["parameters"]),
         seed=int(summary["seed"]),
@@ -246,6 +258,7 @@ def load_run(run_dir: str | Path) -> RunSpec:
         horizon=int(summary["horizon"]),
         path=run_dir,
         posterior=table,
+        hedges=tuple(hedges),
     )
 
 

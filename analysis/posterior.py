@@ -66,12 +66,22 @@ class PosteriorTable:
         return out
 
 
+def hedged_keys(params: dict[str, object]) -> list[str]:
+    """The limits a run leaves at their defaults: ``hedges=true`` draws these per replicate."""
+    return [k for k in HEDGES if params[k] == P.BY_KEY[k].default]
+
+
 def hedge_draws(
-    seed: int, replicates: int | np.ndarray, *, beyond: bool = False
+    seed: int,
+    replicates: int | np.ndarray,
+    *,
+    beyond: bool = False,
+    keys: list[str] | tuple[str, ...] = HEDGES,
 ) -> dict[str, np.ndarray]:
     """Each limit strength per replicate, uniform over its plausible range (docs/ODD.md §7.9.1:
     the range read from the article's hedge word), by replicate id like :meth:`draw`.
-    ``beyond``: over the whole range 0–1 instead (what the hedges rule out included)."""
+    ``beyond``: over the whole range 0–1 instead (what the hedges rule out included); ``keys``:
+    only these limits (each keeps its own draw whichever others are drawn)."""
     from sim.rng import Streams
 
     ids = np.arange(replicates) if np.isscalar(replicates) else np.asarray(replicates)
@@ -82,7 +92,7 @@ def hedge_draws(
         param = P.BY_KEY[key]
         low, high = (param.low, param.high) if beyond else param.plausible_bounds()
         out[key] = low + (high - low) * lanes[draw][lane]
-    return out
+    return {k: v for k, v in out.items() if k in keys}
 
 
 def resolve_path(spec: str) -> Path:

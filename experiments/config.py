@@ -72,6 +72,8 @@ def schema() -> type:
     fields.append(("experiment_name", str, dataclasses.field(default="default")))
     # posterior=default or PATH: calibrated parameters drawn per replicate (experiments.posterior)
     fields.append(("posterior", str, dataclasses.field(default="")))
+    # hedges=true: each limit strength drawn per replicate over its hedge range (issue 22)
+    fields.append(("hedges", bool, dataclasses.field(default=False)))
     # discard=true: a sweep may take over a folder that holds another sweep (experiments.sweep)
     fields.append(("discard", bool, dataclasses.field(default=False)))
     return dataclasses.make_dataclass("RunConfig", fields)
@@ -147,7 +149,7 @@ def check_override_values(overrides: Iterable[str]) -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
-    known_top = set(P.RUN_KEYS) | {"experiment_name", "discard", "posterior"}
+    known_top = set(P.RUN_KEYS) | {"experiment_name", "discard", "posterior", "hedges"}
     for override in parser.parse_overrides(list(overrides)):
         key = override.key_or_group
         if not key:

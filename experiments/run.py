@@ -64,15 +64,29 @@ def describe(cfg: DictConfig) -> tuple[str, int, dict[str, Any], Callable[[], In
     spec = str(cfg.get("posterior") or "")
     if spec and plan is not None:
         raise P.ParameterError("posterior= and a sampled design cannot be combined")
-    if spec:
+    if cfg.get("hedges") and plan is not None:
+        raise P.ParameterError("hedges=true and a sampled design cannot be combined")
+    if spec or cfg.get("hedges"):
         from analysis import posterior
 
-        table = posterior.for_run(spec, params)
-        extra |= {"replicates": replicates, "parameters": params, "posterior": table.describe()}
-        fingerprint = config.config_hash(
-            {**params, "posterior": table.sha256}, seed, replicates, horizon
-        )
-        drawn = lambda: ({**params, **table.draw(seed, replicates)}, replicates, None)  # noqa: E731
+        table = posterior.for_run(spec, params) if spec else None
+        # the limits the user left at their defaults are drawn over their hedges (issue 22)
+        hedged = posterior.hedged_keys(params) if cfg.get("hedges") else []
+        extra |= {"replicates": replicates, "parameters": params}
+        if table is not None:
+            extra["posterior"] = table.describe()
+        if hedged:
+            extra["hedges"] = hedged
+        identity = {"posterior": table.sha256 if table else "", "hedges": hedged}
+        fingerprint = config.config_hash({**params, **identity}, seed, replicates, horizon)
+
+        def drawn() -> Inputs:
+            out = dict(params)
+            if table is not None:
+                out |= table.draw(seed, replicates)
+            out |= posterior.hedge_draws(seed, replicates, keys=hedged)
+            return out, replicates, None
+
         return fingerprint, seed, extra, drawn
     if plan is None:
         extra |= {"replicates": replicates, "parameters": params}

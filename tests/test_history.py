@@ -19,6 +19,7 @@ from test_run_command import run_command
 
 from analysis import posterior
 from experiments import replay as replay_cmd
+from sim import params as P
 from sim import replay
 from sim.model import START_STATE, RussiaDPRKModel
 
@@ -113,6 +114,29 @@ def test_a_history_matched_run_writes_its_draws_and_provenance(tmp_path: Path) -
     drawn = table.draw(summary["seed"], 300)
     for key in table.parameters:
         np.testing.assert_allclose(rows.sort_values("replicate")[key].to_numpy(), drawn[key])
+
+
+def test_a_hedged_run_draws_the_limits_it_leaves_at_their_defaults(tmp_path: Path) -> None:
+    """hedges=true (issue 22): each limit left at its default is drawn per replicate over its
+    hedge range, a limit the user sets is kept; odds regenerates exactly the same draws."""
+    from analysis import odds
+
+    run_dir = run_point_dir(
+        tmp_path / "hh", "replicates=300", "posterior=default", "hedges=true", "limits.barter=false"
+    )
+    rows = pd.read_parquet(run_dir / "runs.parquet").sort_values("replicate")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert "limits.barter" not in summary["hedges"] and len(summary["hedges"]) == 5
+    assert (rows["limits.barter"] == 0.0).all()
+    drawn = posterior.hedge_draws(summary["seed"], 300, keys=summary["hedges"])
+    for key in summary["hedges"]:
+        np.testing.assert_allclose(rows[key].to_numpy(), drawn[key])
+        low, high = P.BY_KEY[key].plausible_bounds()
+        assert rows[key].between(low, high).all() and rows[key].nunique() > 100
+    spec = odds.load_run(run_dir)
+    again = spec.params_for(np.arange(300))
+    for key in summary["hedges"]:
+        np.testing.assert_array_equal(again[key], drawn[key])
 
 
 @pytest.mark.parametrize("bad", ["posterior=nowhere.csv", "posterior=default russia.war_demand=5"])
