@@ -10,7 +10,9 @@ difference in percentage points with its Newcombe 95 % interval, and a sentence 
 - direction: up or down when the interval excludes 0, otherwise "no clear change";
 - size: small below ``SMALL`` pp, moderate below ``LARGE`` pp, large above.
 
-Nothing in the block is typed by hand. ``--check`` recomputes the notes and exits 1 naming every
+The scenario names and the unit of the differences are the glossary's
+(``experiments/i18n/glossary.json``: "Хувилбар 1", "нэгж хувь" in Mongolian). Nothing in the
+block is typed by hand. ``--check`` recomputes the notes and exits 1 naming every
 worksheet whose note differs (``tests/test_exercises.py`` runs it): after a model change, rerun
 the command and commit the worksheets. Numbers depend on the model version, so the note names
 the command, seed, replicates and horizon that produced it.
@@ -26,7 +28,7 @@ import pandas as pd
 
 from contract.cli import OneLineParser
 from experiments import exercise as ex
-from experiments.i18n import LANGUAGES, t
+from experiments.i18n import LANGUAGES, t, term
 from sim import params as P
 from sim.classifier import SCENARIOS
 
@@ -68,12 +70,13 @@ def note(name: str, table: pd.DataFrame, lang: str, replicates: int, horizon: in
         f"{t('compare.exercise', lang)} | {t('note.difference', lang)} |",
         "|---|---:|---:|---:|",
     ]
+    unit = term("percentage_points.short", lang)
     for s in SCENARIOS:
         row = table.loc[s]
         lines.append(
-            f"| {s} | {pct(row.baseline_share)} | {pct(row.exercise_share)} | "
-            f"{100 * row.difference:+.1f} pp [{100 * row.diff_low:+.1f}, "
-            f"{100 * row.diff_high:+.1f}] |"
+            f"| {term(f'scenario.{s}', lang)} | {pct(row.baseline_share)} | "
+            f"{pct(row.exercise_share)} | {100 * row.difference:+.1f} {unit} "
+            f"[{100 * row.diff_low:+.1f}, {100 * row.diff_high:+.1f}] |"
         )
     lines += ["", f"**{t('note.expected', lang)}**", ""]
     lines += [f"- {sentence(s, table.loc[s], lang)}" for s in SCENARIOS]

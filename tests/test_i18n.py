@@ -4,10 +4,17 @@ Fails when a key is missing in either catalogue, when a teaching parameter of ``
 no label or help text, when an event kind the model logs (``sim/*.py``) or an exercise preset has
 no message, when the two languages disagree on a message's ``{fields}``, or when the Mongolian
 catalogue is not Cyrillic. The article's ids (F01-F13, M01-M25) named for events must exist.
+
+One Mongolian vocabulary (issue 24): ``experiments/i18n/glossary.json`` names each term once (the
+article's own word where it has one); no Mongolian text of the catalogue, the worksheets (their
+teacher's notes included), the app's panels and charts or the class board holds an English
+scenario label (S1/S2/neither), "pp", a raw parameter or event key, "үр" for seed, or a name the
+glossary says to avoid (ОХУ, БНАСАУ, БНХАУ …); the states have one name each in each language.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from pathlib import Path
@@ -15,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from experiments import exercise as ex
-from experiments.i18n import EVENT_IDS, LANGUAGES, catalogue, t
+from experiments.i18n import EVENT_IDS, LANGUAGES, catalogue, glossary, t, term
 from sim import params as P
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,8 +135,8 @@ def test_mongolian_catalogue_is_cyrillic():
 def test_article_vocabulary_in_mongolian():
     """The Mongolian texts use the article's own terms (seed/article_mn.txt)."""
     text = " ".join(catalogue("mn").values())
-    for term in ("хориг арга хэмжээ", "сум", "батлан хамгаалах", "чингэлэг", "Хувилбар 1"):
-        assert term in text
+    for word in ("хориг арга хэмжээ", "сум", "батлан хамгаалах", "чингэлэг", "Хувилбар 1"):
+        assert word in text
 
 
 def test_lookup_errors_are_clear():
@@ -167,3 +174,149 @@ def test_quarter_axis_labels_match_the_model_calendar():
     for k in axis["values"]:
         index = first + k - 1
         assert f"{index // 4}Q{index % 4 + 1}" == quarter_label(model.start_quarter, k)
+
+
+# -- one Mongolian vocabulary (issue 24) ----------------------------------------------------------
+ARTICLE_MN = re.sub(r"\s+", " ", (REPO / "docs" / "article_mn.txt").read_text(encoding="utf-8"))
+# English scenario labels, the English unit, raw parameter keys and event kinds (outside code)
+ENGLISH_IN_MN = re.compile(
+    r"\b(S1|S2|neither|pp)\b|\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+\.[a-z_]+\b", re.IGNORECASE
+)
+SEED_AS_PLANT = re.compile(r"(?<![\w])үр(?![\w])(?! дүн)(?! ашиг)")
+
+
+def english_in_mongolian(text: str) -> list[str]:
+    """Words of ``text`` (Mongolian) that the glossary says to avoid, outside code spans."""
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", " ", text)
+    text = re.sub(r"<!--.*?-->", " ", text)
+    text = re.sub(r"(?m)^>.*$", " ", text)  # the article quoted: its own words, verbatim
+    text = re.sub(r"\{[^}]*\}", " ", text)  # format fields
+    found = [m.group(0) for m in ENGLISH_IN_MN.finditer(text)]
+    found += [
+        f"үр (seed): …{m.string[max(0, m.start() - 20) : m.end() + 10]}…"
+        for m in SEED_AS_PLANT.finditer(text)
+    ]
+    for term_ in glossary().values():
+        found += [avoid for avoid in term_.get("avoid_mn", []) if len(avoid) > 3 and avoid in text]
+    # "seed" only as the option's name beside the Mongolian term
+    for m in re.finditer(r"seed", text):
+        before = text[max(0, m.start() - 30) : m.start()]
+        if not (re.search(r"үнд(эс|сээр|эстэй)\s*\($", before)):
+            found.append(f"seed without its Mongolian term: …{before}seed…")
+    return found
+
+
+def test_the_glossary_is_complete_and_uses_the_articles_words():
+    terms = glossary()
+    for key in ("scenario.S1", "scenario.S2", "scenario.neither", "percentage_points", "seed"):
+        assert key in terms
+    for key, entry in terms.items():
+        assert entry["en"] and CYRILLIC.search(entry["mn"]), key
+        assert entry["source"] in ("article", "chosen"), key
+        if entry["source"] == "article":
+            assert entry["mn"] in ARTICLE_MN, f"{key}: {entry['mn']!r} is not in the article"
+        else:
+            assert entry.get("why") or key.startswith(
+                ("run", "quarter", "provisional", "final", "interval", "highlighted")
+            ), key
+    assert term("scenario.S1", "mn") == "Хувилбар 1" and term("seed", "mn") != "үр"
+    with pytest.raises(KeyError, match="no term"):
+        term("no.such.term", "mn")
+
+
+def test_the_states_have_one_name_each_in_both_languages():
+    for lang in LANGUAGES:
+        for state in ("Russia", "DPRK", "China", "USA", "ROK", "Japan"):
+            assert t(f"state.{state}", lang) == term(f"country.{state}", lang)
+    for kind in __import__("sim.classifier", fromlist=["NEITHER_KINDS"]).NEITHER_KINDS:
+        assert t(f"neither_kind.{kind}", "mn") and t(f"neither_kind.{kind}", "en")
+
+
+def test_no_english_label_raw_key_or_pp_in_the_mongolian_catalogue_and_worksheets():
+    bad = {k: english_in_mongolian(v) for k, v in catalogue("mn").items()}
+    bad = {k: v for k, v in bad.items() if v and not k.startswith("language.")}
+    assert not bad, f"mn.json: {bad}"
+    for path in sorted((REPO / "experiments" / "exercises").glob("*.mn.md")):
+        found = english_in_mongolian(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.name}: {found}"
+
+
+def test_the_checker_finds_what_it_should():
+    """The check above fails on the texts issue 24 found."""
+    assert english_in_mongolian("| S1 | 0.0 % | +0.0 pp [-0.1, +0.1] |") == ["S1", "pp"]
+    assert english_in_mongolian("(tech_transfer үйл явдал)") == ["tech_transfer"]
+    assert english_in_mongolian("20241001 үр, тал бүрд")[0].startswith("үр")
+    assert english_in_mongolian("ОХУ, БНАСАУ-ын уулзалт") == ["БНАСАУ"]
+    assert english_in_mongolian("ижил санамсаргүй тооны үндсээр (seed) ажиллуулж") == []
+    assert english_in_mongolian("энэ үр дүн, `rok.shell_hazard = 1.0`") == []
+
+
+def test_the_app_board_and_notes_speak_the_glossary_in_mongolian():
+    pytest.importorskip("solara")
+    import pandas as pd
+
+    from experiments import teacher_notes
+    from experiments.app import charts, ensemble, lesson
+    from experiments.app.board import board_html
+
+    run = ensemble.ensemble_run({"rok.shell_hazard": 1.0}, 5, 60, 12)
+    texts_ = [json.dumps(lesson.content(run, "mn"), ensure_ascii=False)]
+    rows = [
+        {
+            "id": 1,
+            "name": "Бат",
+            "group": "1",
+            "settings": {"rok.shell_hazard": 1.0},
+            "quarter": "2027Q3",
+            "step": 12,
+            "horizon": 12,
+            "S1": 0.1,
+            "S2": 0.3,
+            "hidden": False,
+        },
+        {
+            "id": 2,
+            "name": "Сараа",
+            "group": "",
+            "settings": {},
+            "quarter": "2025Q1",
+            "step": 2,
+            "horizon": 12,
+            "S1": 0.0,
+            "S2": 0.0,
+            "hidden": False,
+        },
+    ]
+    texts_ += [
+        board_html(rows, "mn"),
+        json.dumps(charts.board_spec(rows, "mn"), ensure_ascii=False),
+    ]
+    table = pd.DataFrame(
+        {
+            "baseline_share": [0.1, 0.2, 0.7],
+            "exercise_share": [0.2, 0.2, 0.6],
+            "difference": [0.1, 0.0, -0.1],
+            "diff_low": [0.05, -0.01, -0.15],
+            "diff_high": [0.15, 0.01, -0.05],
+        },
+        index=["S1", "S2", "neither"],
+    )
+    note = teacher_notes.note("rok_shells", table, "mn", 4000, 40)
+    assert "| Хувилбар 1 |" in note and "нэгж хувь [" in note
+    texts_.append(note)
+    for text in texts_:
+        # chart specs hold field names and expressions: read only what a reader sees
+        visible = (
+            re.findall(
+                r'"(?:text|title|scenario|status|band|line|setting|domain)": '
+                r'(\[[^\]]*\]|"[^"]*")',
+                text,
+            )
+            if text.startswith("{")
+            else [text]
+        )
+        found = [w for v in visible for w in english_in_mongolian(v)]
+        assert not found, found[:10]
+    spec = charts.board_spec(rows, "mn")
+    assert {p["scenario"] for p in spec["data"]["values"]} == {"Хувилбар 1", "Хувилбар 2"}
