@@ -62,6 +62,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "ST_conf": ("total index, ± 95 %", ""),
     "ST_S1": ("total index for P(S1)", ""),
     "ST_S2": ("total index for P(S2)", ""),
+    "ST_S1_conf": ("total index for P(S1), ± 95 %", ""),
+    "ST_S2_conf": ("total index for P(S2), ± 95 %", ""),
     "rank_S1": ("rank for P(S1)", ""),
     "rank_S2": ("rank for P(S2)", ""),
     "low": ("box from", ""),
@@ -105,6 +107,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "b_only": ("pairs only B in it", ""),
     "a_only": ("pairs only A in it", ""),
     "prior_share": ("share before the record", "%"),
+    "ensemble": ("ensemble", ""),
+    "definitions": ("classifier definitions", ""),
+    "share_s2_above_s1": ("definitions with S2 > S1", "share 0–1"),
+    "min": ("lowest share", "0–1"),
+    "median": ("median share", "0–1"),
+    "max": ("highest share", "0–1"),
 }
 
 #: What the columns mean, for the legend under a table ("the scenario" is replaced by S1 etc.).

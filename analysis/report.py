@@ -824,6 +824,12 @@ def legend(columns: list[str]) -> list[tuple[str, str]]:
 HEADERS = {"sobol": {"S1": "first-order index", "S1_conf": "first-order index, ± 95 %"}}
 
 
+def _headers(name: str) -> Any:
+    """Column → header for table ``name``: its own overrides (:data:`HEADERS`), else the label map."""
+    special = HEADERS.get(name, {})
+    return lambda column: special.get(str(column), labels.header(column))
+
+
 def _html_table(frame: pd.DataFrame, rows: int, name: str = "") -> str:
     shown = _pct_table(frame.head(rows) if rows else frame.iloc[:0])
     for c in shown.columns:
@@ -901,7 +907,7 @@ def write(rep: Report, outdir: Path) -> Path:
     page = render_html(rep, inline)
     csvs = {name: t.to_csv(index=False) for name, t in rep.tables.items()}
     mds = {
-        name: markdown_table(_pct_table(t).rename(columns=labels.header))
+        name: markdown_table(_pct_table(t).rename(columns=_headers(name)))
         for name, t in rep.tables.items()
     }
     for name in rep.figures:
