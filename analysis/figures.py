@@ -56,27 +56,13 @@ __all__ = [
 
 #: One colour per outcome, used in every figure.
 SCENARIO_COLOURS = {"all": "#444444", "S1": "#b2182b", "S2": "#2166ac", "neither": "#7f7f7f"}
-SCENARIO_NAMES = {
-    "all": "all runs",
-    "S1": "S1: the alliance expands",  # ARTICLE.md, Хувилбар 1
-    "S2": "S2: a message to the West",  # ARTICLE.md, Хувилбар 2
-    "neither": "neither",
-}
+SCENARIO_NAMES = labels.SCENARIO_NAMES  # the one label map
 
 
 #: Sequential colour map per outcome (light = low share, dark = high share).
 SCENARIO_CMAPS = {"S1": "Reds", "S2": "Blues", "neither": "Greys"}
-#: What the fan-chart indicators measure, with their units (sim.model, per quarter).
-INDICATOR_UNITS = {
-    "defence": "delivered defence cooperation (index 0–1)",
-    "economic": "delivered economic cooperation (index 0–1)",
-    "technology": "technology tier reached (share of the top tier, 0–1)",
-    "munitions": "munitions shipped (thousand containers per quarter)",
-    "oil": "oil supplied (million barrels per quarter)",
-    "tourism": "tourism (index 0–1)",
-    "posture": "Russia's sanctions posture (level)",
-}
-
+#: What the fan-chart indicators measure, with their units (the one label map).
+INDICATOR_UNITS = labels.INDICATORS
 
 #: The report's text column at a 1,280 px window (analysis.html: body max-width 1,100 px)
 #: and the smallest text allowed in it (issue 25: nothing under 10 px).

@@ -65,8 +65,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from analysis import illustrative, odds
 from analysis import observations as O
-from analysis import odds
 from contract.cli import OneLineParser, UsageError
 from contract.cli import run as run_command
 from contract.io import model_version
@@ -88,34 +88,10 @@ BASELINES = {
 }
 
 
-#: What marks a record as illustrative (examples/observations_example.csv): a comment line or a
-#: source that begins with this word.
-ILLUSTRATIVE = "ILLUSTRATIVE"
-ILLUSTRATIVE_LINE = (
-    "ILLUSTRATIVE RECORD: computed from example rows that are not facts; says nothing of the world."
-)
-
-
-def is_illustrative(path: str | Path | None) -> bool:
-    """Whether the record at ``path`` is marked illustrative (a ``# ILLUSTRATIVE`` comment line or
-    a source beginning ``ILLUSTRATIVE``); False for no record or one that cannot be read."""
-    if path is None:
-        return False
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            text = handle.read(O.MAX_RECORD_BYTES)
-    except OSError:
-        return False
-    import csv
-
-    lines = text.splitlines()
-    if any(ln.lstrip().startswith("#") and ILLUSTRATIVE in ln.upper() for ln in lines):
-        return True
-    data = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    for row in csv.DictReader(data):
-        if str(row.get("source") or "").strip().upper().startswith(ILLUSTRATIVE):
-            return True
-    return False
+#: An illustrative record (examples/observations_example.csv) and the line every output computed
+#: from one starts with (``analysis.illustrative``).
+ILLUSTRATIVE_LINE = illustrative.LINE
+is_illustrative = illustrative.is_illustrative
 
 
 # --- the ensemble ----------------------------------------------------------------------------

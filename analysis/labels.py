@@ -21,9 +21,37 @@ import math
 
 from sim import params as P
 
-__all__ = ["COLUMNS", "PARAM_WORDS", "explain", "format_p", "header", "param_label"]
+__all__ = [
+    "COLUMNS",
+    "INDICATORS",
+    "PARAM_WORDS",
+    "SCENARIO_NAMES",
+    "explain",
+    "format_p",
+    "header",
+    "param_label",
+]
 
 SCENARIOS = ("S1", "S2", "neither")
+
+#: The outcomes in the article's words (docs/ARTICLE.md, Хувилбар 1 and 2).
+SCENARIO_NAMES = {
+    "all": "all runs",
+    "S1": "S1: the alliance expands",  # ARTICLE.md, Хувилбар 1
+    "S2": "S2: a message to the West",  # ARTICLE.md, Хувилбар 2
+    "neither": "neither",
+}
+
+#: What the per-quarter indicators measure, with their units (sim.model, per quarter).
+INDICATORS = {
+    "defence": "delivered defence cooperation (index 0–1)",
+    "economic": "delivered economic cooperation (index 0–1)",
+    "technology": "technology tier reached (share of the top tier, 0–1)",
+    "munitions": "munitions shipped (thousand containers per quarter)",
+    "oil": "oil supplied (million barrels per quarter)",
+    "tourism": "tourism (index 0–1)",
+    "posture": "Russia's sanctions posture (level)",
+}
 
 #: Short words for the parameters readers meet most (swept in the demo and the designs); any
 #: other parameter is named from its key (``world.ceasefire_hazard`` → "world: ceasefire hazard").

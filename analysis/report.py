@@ -57,10 +57,10 @@ __all__ = ["Report", "build", "find_result", "headline", "main"]
 FAN_INDICATORS = ("defence", "economic", "technology", "munitions")
 #: Cells listed in the HTML page (all of them go to the CSV/Markdown files).
 HTML_MAX_ROWS = 60
-#: The scenarios in the article's words (docs/ARTICLE.md, Хувилбар 1 and 2).
+#: The scenarios in the article's words (docs/ARTICLE.md, Хувилбар 1 and 2; ``analysis.labels``).
 SCENARIO_WORDS = {
-    "S1": "S1 (the alliance expands)",
-    "S2": "S2 (a message to the West)",
+    "S1": f"S1 ({labels.SCENARIO_NAMES['S1'].split(': ', 1)[1]})",
+    "S2": f"S2 ({labels.SCENARIO_NAMES['S2'].split(': ', 1)[1]})",
     "neither": "neither (a run that fits neither S1 nor S2)",
 }
 #: What the columns mean: the one label map (``analysis.labels``).
@@ -389,7 +389,7 @@ def lead(result: R.Run | R.Sweep) -> tuple[pd.DataFrame, str]:
     if result.kind == "design" or not result.swept:
         kind = "design points" if result.kind == "design" else "cells"
         return api.scenario_table(result), (
-            f"over the {len(result.table):,} {kind} of this sampled design (counts pooled: the "
+            f"over the {len(result.table):,} {kind} of this sampled design (counts pooled, i.e. the "
             "sampled ranges as a whole)"
         )
     row, exact = R.defaults_cell(result)
