@@ -715,9 +715,9 @@ def _design_sections(rep: Report, sweep: R.Sweep) -> tuple[pd.DataFrame | None, 
         if tidy is not None:
             rep.tables["sobol"] = tidy
             items.append(
-                "First-order (S1 column) and total (ST) Sobol' indices estimated with SALib "
-                "(Saltelli scheme, no second-order terms), with 95 % bootstrap confidence "
-                "half-widths (_conf). Outputs: P(S1) and P(S2) per design point and cell means of "
+                "First-order and total Sobol' indices estimated with SALib (Saltelli scheme, no "
+                "second-order terms), with 95 % bootstrap confidence half-widths (± 95 %; in the "
+                "CSV: S1, ST and their _conf columns). Outputs: P(S1) and P(S2) per design point and cell means of "
                 "key indicators. Caution: each point's P(S) is itself estimated from few "
                 "replicates; that Monte-Carlo noise looks to the method like an interaction and "
                 "adds a common floor to every total index, so read the ranking against that floor."
