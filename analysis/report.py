@@ -397,6 +397,8 @@ def lead(result: R.Run | R.Sweep) -> tuple[pd.DataFrame, str]:
     counts = {s: int(cell[f"{s}_count"]) for s in SCENARIO_LABELS}
     table = scenario_stats(counts)
     values = ", ".join(f"{k} = {_value(cell[k])}" for k in result.swept)
+    if _history_matched(result):
+        values += "; history-matched, the calibrated parameters drawn per replicate"
     if exact:
         where = f"at the defaults cell of this sweep ({values})"
     else:
@@ -406,6 +408,15 @@ def lead(result: R.Run | R.Sweep) -> tuple[pd.DataFrame, str]:
             f"{defaults})"
         )
     return table, where
+
+
+def _history_matched(result: R.Sweep) -> bool:
+    """Whether the sweep's runs drew the calibrated parameters from a posterior (issue 21)."""
+    try:
+        job = result.first_job()
+    except (R.NotAResultDir, OSError, ValueError):
+        return False
+    return bool(job is not None and job.summary.get("posterior"))
 
 
 def pooling_sentence(result: R.Sweep) -> str:

@@ -708,3 +708,22 @@ def test_first_paragraph_names_the_lead_right_after_its_first_colon(
         table, _ = report.lead(R.load(source))
         first = report.headline(R.load(source))[0]
         assert first.split(": ", 1)[1].startswith(str(table["share"].idxmax())), first
+
+
+def test_a_history_matched_grid_says_so_in_its_lead(tmp_path: Path) -> None:
+    from experiments.jobs import mark_done
+
+    root = write_grid_sweep(
+        tmp_path / "g", {"sanctions.enforcement": [0.2, 0.5]}, seed=3, replicates=40
+    )
+    plain = report.headline(R.load(root))[0]
+    assert "history-matched" not in plain
+    for job in (p for p in root.iterdir() if p.is_dir() and p.name.isdigit()):
+        summary = json.loads((job / "summary.json").read_text())
+        summary["posterior"] = {"path": "sim/data/posterior.csv", "sha256": "0" * 64}
+        (job / "summary.json").write_text(json.dumps(summary))
+        mark_done(job, "test", summary, None)
+    first = report.headline(R.load(root))[0]
+    assert (
+        first.startswith("Most common outcome at the defaults cell") and "history-matched" in first
+    )
