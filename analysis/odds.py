@@ -40,6 +40,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from analysis import observations as O
+from analysis.illustrative import LINE as ILLUSTRATIVE_LINE
+from analysis.illustrative import is_illustrative
 from analysis.stats import proportion_ci
 from contract.cli import OneLineParser, UsageError
 from contract.cli import run as run_command
@@ -587,10 +589,14 @@ def main(argv: list[str] | None = None) -> int:
     if odds.consistent < args.min_ess:
         print(f"error: {too_few_message(odds, record, args.min_ess)}", file=sys.stderr)
         return 3
+    illustrative = is_illustrative(args.record)
+    if illustrative:  # issue 25: an output from an illustrative record says so first
+        print(ILLUSTRATIVE_LINE)
     print(format_odds(odds))
     print(f"conditioned in {seconds:.1f} s (CPU {time.process_time():.1f} s for the whole command)")
     if args.out:
         payload = {
+            **({"illustrative": ILLUSTRATIVE_LINE} if illustrative else {}),  # first, as printed
             **odds.as_dict(),
             "record": str(args.record),
             "tolerance_scale": args.tolerance_scale,

@@ -277,3 +277,19 @@ def test_widening_refuses_switches_and_unknown_keys(run_dir: Path) -> None:
 def test_docs_list_the_declared_indicators() -> None:
     """docs/FORECAST.md carries the output of python -m analysis.observations list."""
     assert O.table_markdown() in (ROOT / "docs" / "FORECAST.md").read_text(encoding="utf-8")
+
+
+def test_odds_from_the_illustrative_record_says_so_first(
+    run_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """Issue 25: every output computed from an illustrative record says so in its first line —
+    the terminal and the JSON of ``analysis.odds``; a record of facts gets no such line."""
+    from analysis.illustrative import LINE
+
+    out = tmp_path / "odds.json"
+    assert odds.main([str(run_dir), str(EXAMPLE), "--min-ess", "1", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == LINE
+    assert next(iter(json.loads(out.read_text()))) == "illustrative"
+    plain = write_record(tmp_path / "r.csv", ["2024Q4,troops_deployed,==,1,a report"])
+    assert odds.main([str(run_dir), str(plain), "--min-ess", "1"]) == 0
+    assert LINE not in capsys.readouterr().out
