@@ -30,6 +30,7 @@ exit status 2 and one message.
 
 from __future__ import annotations
 
+import base64
 import html
 import importlib.util
 import re
@@ -101,6 +102,38 @@ class _Table:
 @dataclass
 class _Pre:
     text: str
+
+
+@dataclass
+class _Image:
+    """A picture made elsewhere (not from this run), shown as it is."""
+
+    name: str
+    caption: str
+    png: bytes
+
+
+#: The project's map of the design card's two levers (issue 22), made by ``python -m
+#: analysis.hedges`` and kept with the docs (``scripts/docs_numbers.py`` copies it there).
+LEVERS_FIGURE = Path(__file__).resolve().parents[1] / "docs" / "figures" / "levers.png"
+
+
+def _levers_section(rep: Report) -> None:
+    """The map of sanctions enforcement × the DPRK's stockpile, history-matched and hedged."""
+    items = rep.section("The design card's two levers (the project's map, not this run)")
+    if not LEVERS_FIGURE.is_file():
+        items.append(
+            "The map of S1, S2 and neither over sanctions enforcement × the DPRK's stockpile is "
+            "made by python -m analysis.hedges --out DIR (levers.png)."
+        )
+        return
+    items.append(
+        "S1, S2 and neither over sanctions enforcement × the DPRK's peacetime stockpile, every "
+        "other parameter history-matched and each limit's strength drawn over its hedge range "
+        "(python -m analysis.hedges; docs/ARGUMENT.md). It is the same for every report: read "
+        "this run's cell against it."
+    )
+    items.append(_Image("levers", "The design card's two levers.", LEVERS_FIGURE.read_bytes()))
 
 
 def _pct(value: float) -> str:
@@ -810,6 +843,7 @@ def build(source: str | Path | R.Run | R.Sweep) -> Report:
         if result.kind == "design":
             ranking, rare = _design_sections(rep, result)
     _fan_section(rep, result)
+    _levers_section(rep)
     argument_sections(rep, result.path)  # when the folder also holds the argument's outputs
     # Issue 14 hook: the dated forecast and updated odds, when RUN_DIR/forecast/ holds them.
     for heading, lines in forecast.report_lines(result.path):
@@ -894,6 +928,14 @@ def render_html(rep: Report, svgs: dict[str, bytes]) -> str:
                 )
             elif isinstance(item, _Pre):
                 body.append(f"<pre>{html.escape(item.text)}</pre>")
+            elif isinstance(item, _Image):
+                data = base64.b64encode(item.png).decode("ascii")
+                body.append(
+                    f"<figure id='fig-{item.name}'><img alt='{html.escape(item.caption)}' "
+                    f"style='max-width:100%' src='data:image/png;base64,{data}'>"
+                    f"<figcaption>{html.escape(item.caption)} (figures/{item.name}.png)"
+                    "</figcaption></figure>"
+                )
             else:
                 body.append(f"<p>{html.escape(str(item))}</p>")
         for item in items:
@@ -921,6 +963,10 @@ def write(rep: Report, outdir: Path) -> Path:
         name: markdown_table(_pct_table(t).rename(columns=_headers(name)))
         for name, t in rep.tables.items()
     }
+    for item in (i for _, items in rep.sections for i in items if isinstance(i, _Image)):
+        atomic_write(
+            outdir / "figures" / f"{item.name}.png", lambda p, b=item.png: p.write_bytes(b)
+        )
     for name in rep.figures:
         atomic_write(outdir / "figures" / f"{name}.png", lambda p, b=pngs[name]: p.write_bytes(b))
         atomic_write(outdir / "figures" / f"{name}.svg", lambda p, b=svgs[name]: p.write_bytes(b))

@@ -727,3 +727,14 @@ def test_a_history_matched_grid_says_so_in_its_lead(tmp_path: Path) -> None:
     assert (
         first.startswith("Most common outcome at the defaults cell") and "history-matched" in first
     )
+
+
+def test_the_report_shows_the_map_of_the_two_levers(grid_report: Path) -> None:
+    """Issue 22: the map of enforcement × stockpile (python -m analysis.hedges) is in every report,
+    said to be the project's map rather than this run's, and written beside the report."""
+    page = (grid_report / "report.html").read_text(encoding="utf-8")
+    assert report.LEVERS_FIGURE.is_file()
+    assert "id='fig-levers'" in page and "data:image/png;base64," in page
+    assert "not this run" in page and "python -m analysis.hedges" in page
+    written = (grid_report / "figures" / "levers.png").read_bytes()
+    assert written == report.LEVERS_FIGURE.read_bytes()
