@@ -342,7 +342,10 @@ PARAMETERS: tuple[Param, ...] = (
       'S1-economy: medium-term delivered economy at least this multiple of its start level '
       '(below it, S2-economy: no expansion)'),
     P('classifier.s1_tech_tier', 2, int, 2, 4, 'tier', ('S1', 'M08'),
-      'S1-technology: at least this tier (2 = conventional military) by the end of the medium term'),
+      'S1-technology: at least this tier (2 = conventional military) by the end of the medium term; '
+      'the text fixes it at 2: S1 passes on "цэргийн техник гэхээсээ илүү хэрэгтэй технологийн '
+      'элементүүд" (useful technology elements rather than hardware), not missiles or nuclear '
+      'technology', plausible=(2, 2)),
     P('classifier.s1_unobserved_share', 0.75, float, 0.5, 1.0, 'share of quarters', ('S1', 'M10'),
       'S1-sanctions: Russia does not observe the old sanctions (loopholes or an open breach) in at '
       'least this share of the medium term; no open breach is required ("НҮБ-ын тогтоолыг шууд '
