@@ -213,7 +213,7 @@ class Workers:
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["experiments.app.ensemble"])
+                context.set_forkserver_preload(["experiments.app.warm"])
                 self._pool = ProcessPoolExecutor(self.count, mp_context=context)
             return self._pool
 
@@ -276,6 +276,27 @@ class RunCache:
                 self._used.pop(key, None)
         return len(idle)
 
+    def report(self, dropped: int) -> None:
+        """With ``RUDPRK_TEACH_TIMINGS`` set (the load test), one JSON line per janitor round:
+        runs dropped and kept, live page sessions, the server's resident memory."""
+        path = os.environ.get("RUDPRK_TEACH_TIMINGS")
+        if not path:
+            return
+        import json
+
+        try:
+            from solara.server import kernel_context
+
+            sessions = len(kernel_context.contexts)
+        except ImportError:
+            sessions = -1
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        line = {"at": time.time(), "kind": "janitor", "dropped": dropped, "runs": len(self)}
+        line.update(sessions=sessions, rss_mib=round(rss, 1), gc_objects=len(gc.get_objects()))
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+
     def _start_janitor(self) -> None:
         """Every so often: drop idle runs, collect garbage, return freed heap to the system."""
         if self._janitor is not None:
@@ -285,12 +306,14 @@ class RunCache:
         def loop() -> None:
             while True:
                 time.sleep(period)
-                if self.drop_idle():
+                dropped = self.drop_idle()
+                if dropped:
                     gc.collect()
                 workers = self.workers
                 if workers is not None and time.monotonic() - workers.last_used > self.idle_seconds:
                     workers.stop()  # a worker's histories and heap go with it
                 release_memory()
+                self.report(dropped)
 
         self._janitor = threading.Thread(target=loop, name="run-cache-janitor", daemon=True)
         self._janitor.start()
