@@ -257,3 +257,36 @@ def test_port_check_is_not_blocked_by_time_wait(tmp_path):
         assert message and "cannot listen" in message
     finally:
         busy.close()
+
+
+def test_board_chart_reads_at_projector_scale_and_tells_final_from_provisional():
+    """Issue 24: the board's chart was tiny, its ticks overlapped, provisional (quarter 12) and
+    final shares looked alike, and it said "1 submissions"."""
+    pytest.importorskip("solara")
+    from experiments.app import charts
+    from experiments.app.components import count_text
+    from experiments.i18n import term
+
+    rows = [
+        {"id": 1, "name": "Bat", "settings": {"rok.shell_hazard": 1.0}, "step": 40, **RESULT},
+        {"id": 2, "name": "Saraa", "settings": {"rok.shell_hazard": 0.5}, **RESULT, "step": 12},
+    ]
+    for lang in ("en", "mn"):
+        spec = charts.board_spec(rows, lang)
+        config = spec["config"]
+        sizes = [config["axis"]["labelFontSize"], config["axis"]["titleFontSize"]]
+        sizes += [config["legend"]["labelFontSize"], spec["facet"]["header"]["labelFontSize"]]
+        assert min(sizes) >= 16 and spec["spec"]["width"] >= 400
+        assert spec["spec"]["encoding"]["x"]["axis"]["labelOverlap"]
+        final = t("board.final", lang, horizon=40)
+        provisional = t("board.provisional", lang, horizon=40)
+        status = {p["number"]: p["status"] for p in spec["data"]["values"]}
+        assert status == {1: final, 2: provisional}
+        opacity = spec["spec"]["encoding"]["fillOpacity"]["scale"]
+        assert opacity == {"domain": [final, provisional], "range": [1.0, 0.0]}  # open circles
+        key = charts.board_legend_html(rows, lang)
+        assert final in key and provisional in key
+        names = {p["scenario"] for p in spec["data"]["values"]}
+        assert names == {term("scenario.S1", lang), term("scenario.S2", lang)}
+    assert count_text(1, "en") == "1 submission" and count_text(2, "en") == "2 submissions"
+    assert count_text(0, "en") == "0 submissions"

@@ -193,5 +193,6 @@ def BoardPage() -> None:
                 classes=["board-hidden"],
             )
         if shown:
+            solara.HTML(tag="div", unsafe_innerHTML=charts.board_legend_html(shown, lang))
             VegaLite.element(spec=charts.board_spec(shown, lang))
         solara.HTML(tag="div", unsafe_innerHTML=board_html(rows, lang))

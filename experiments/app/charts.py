@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from html import escape
 from typing import Any
 
 from experiments.app.ensemble import FLOWS, Run
@@ -323,6 +324,18 @@ def _network(segments: list, labels: list, lang: str, step: int) -> dict[str, An
     }
 
 
+def board_legend_html(rows: list[dict[str, Any]], lang: str) -> str:
+    """The key of the board chart's circles: filled = final shares, open = provisional."""
+    horizon = max((int(row["horizon"]) for row in rows), default=40)
+    final = t("board.final", lang, horizon=horizon)
+    provisional = t("board.provisional", lang, horizon=horizon)
+    return (
+        f"<div class='board-legend'><strong>{escape(t('board.result', lang))}:</strong> "
+        f"<span class='board-final'>● {escape(final)}</span> "
+        f"<span class='board-provisional'>○ {escape(provisional)}</span></div>"
+    )
+
+
 def board_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
     """The class board's chart, for a projector: scenario shares against each changed setting.
 
@@ -402,14 +415,7 @@ def board_spec(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
                     "field": "status",
                     "type": "nominal",
                     "scale": {"domain": [final, provisional], "range": [1.0, 0.0]},
-                    "legend": {
-                        "title": t("board.result", lang),
-                        "orient": "top",
-                        "symbolSize": 220,
-                        "symbolStrokeColor": "#333333",
-                        "symbolStrokeWidth": 2,
-                        "symbolFillColor": "#333333",
-                    },
+                    "legend": None,  # said above the chart: board_legend_html
                 },
                 "tooltip": [
                     {"field": "number"},

@@ -78,6 +78,10 @@ CSS = """
 .teach-key-events { background: #fffde7; margin-bottom: 8px; }
 .teach-main, .teach-side { font-size: 15px; }
 .teach-note small { font-size: 13px; }
+.teach-board { font-size: 17px; }
+.board-legend { font-size: 18px; margin: 8px 0; }
+.board-legend span { margin-left: 16px; }
+.board-count { font-size: 20px; font-weight: 600; margin: 6px 0; }
 .teach-app .v-btn, .teach-board .v-btn { text-transform: none; letter-spacing: normal; }
 .teach-exercise .v-select__selection { white-space: normal; overflow: visible;
   text-overflow: clip; max-width: 100%; line-height: 1.3; }
