@@ -290,3 +290,30 @@ def test_board_chart_reads_at_projector_scale_and_tells_final_from_provisional()
         assert names == {term("scenario.S1", lang), term("scenario.S2", lang)}
     assert count_text(1, "en") == "1 submission" and count_text(2, "en") == "2 submissions"
     assert count_text(0, "en") == "0 submissions"
+
+
+@pytest.mark.parametrize(
+    "argv, problem",
+    [
+        (["--session-timeout", "5"], "--session-timeout=5 is out of range"),
+        (["--session-timeout", "100000"], "--session-timeout=100000 is out of range"),
+        (["--workers", "9"], "--workers=9 is out of range"),
+        (["--workers", "-1"], "--workers=-1 is out of range"),
+    ],
+)
+def test_classroom_options_are_checked(argv, problem):
+    assert problem in teach.check(teach.parse_args(["--port", "1", *argv]))
+
+
+def test_the_server_names_what_each_websocket_message_asks_for():
+    """The load test reads these names from the server's timing log (issue 24)."""
+
+    def comm(data: dict) -> dict:
+        return {"header": {"msg_type": "comm_msg"}, "content": {"comm_id": "c", "data": data}}
+
+    assert teach.message_kind(comm({"method": "custom", "content": {"event": "reset"}})) == (
+        "event:reset"
+    )
+    assert teach.message_kind(comm({"method": "update", "state": {"step": 3}})) == "update:step"
+    assert teach.message_kind(comm({"method": "run", "args": {}})) == "control:run"
+    assert teach.message_kind({"header": {"msg_type": "comm_open"}}) == "comm_open"
