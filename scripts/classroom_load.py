@@ -418,6 +418,7 @@ class Figures:
     teacher_ok: bool = False
     teacher_reset_s: float = 0.0
     load_before: float = 0.0
+    load_peak: float = 0.0
     log: str = ""
     sessions: int = 0
     browsers: int = 0
@@ -494,6 +495,7 @@ async def run_class(
         async def sample() -> None:
             while sampling[0]:
                 peak[0] = max(peak[0], server.rss())
+                figures.load_peak = max(figures.load_peak, os.getloadavg()[0])
                 await asyncio.sleep(1.0)
 
         sampler = asyncio.create_task(sample())
@@ -597,6 +599,8 @@ def summary(f: Figures) -> str:
             f"before (teacher's page open), {m.get('during', 0):.0f} MiB peak during, "
             f"{m.get('after', 0):.0f} MiB {f.after_s:.0f} s after the sessions closed "
             f"(target: at most {MEMORY_SLACK_MIB} MiB above before)",
+            f"- machine: {os.cpu_count()} cores, load average {f.load_before:.1f} before the "
+            f"class, up to {f.load_peak:.1f} during it",
         ]
     )
 
@@ -665,9 +669,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.write:
         machine = (
-            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, load "
-            f"average {figures.load_before:.1f} at the start (other jobs shared the machine); "
-            f"sessions culled {args.session_timeout} s after they closed (`--session-timeout`)."
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (other engineers' jobs may have "
+            f"shared the machine: see its load below); sessions culled {args.session_timeout} s "
+            "after they closed (`--session-timeout`)."
         )
         write_block(args.write, text, machine)
         print(f"wrote the figures into {args.write}")
