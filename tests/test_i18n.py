@@ -320,3 +320,16 @@ def test_the_app_board_and_notes_speak_the_glossary_in_mongolian():
         assert not found, found[:10]
     spec = charts.board_spec(rows, "mn")
     assert {p["scenario"] for p in spec["data"]["values"]} == {"Хувилбар 1", "Хувилбар 2"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_help_shows_the_map_of_the_two_levers(lang):
+    """Issue 22: the app's help holds the project's map of enforcement × stockpile, captioned in
+    the language of the page and said not to be the student's own run."""
+    from experiments.app import texts
+
+    page = texts.help_html(lang)
+    assert texts.LEVERS_FIGURE.is_file()
+    assert "<img" in page and "data:image/png;base64," in page
+    assert t("help.levers", lang) in page.replace("&#x27;", "'")
+    assert ("python -m analysis.hedges" in t("help.levers", lang)) == (lang == "en")

@@ -25,8 +25,11 @@ shells and technology for ``rok.shell_hazard``) — stay at the top, however lon
 
 from __future__ import annotations
 
+import base64
+import functools
 from collections import Counter
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from experiments.app.ensemble import Run
@@ -279,11 +282,33 @@ def events_html(run: Run, step: int, lang: str) -> str:
     return "\n".join(out)
 
 
+#: The project's map of the design card's two levers (issue 22: python -m analysis.hedges, kept
+#: with the docs by scripts/docs_numbers.py), shown under the sliders' help.
+LEVERS_FIGURE = Path(__file__).resolve().parents[2] / "docs" / "figures" / "levers.png"
+
+
+@functools.cache
+def _levers_png() -> str:
+    """The map as base64 (read once per process), or "" when the figure is not there."""
+    if not LEVERS_FIGURE.is_file():
+        return ""
+    return base64.b64encode(LEVERS_FIGURE.read_bytes()).decode("ascii")
+
+
 def help_html(lang: str) -> str:
-    """Help texts of the teaching parameters, with their article ids."""
-    return "\n".join(
+    """Help texts of the teaching parameters, with their article ids, and the map of the two
+    levers (sanctions enforcement × the DPRK's stockpile) when the project's figure is there."""
+    parts = [
         f"<p><strong>{escape(t(f'param.{p.key}.label', lang))}</strong> "
         f"({escape(', '.join(p.ids))}): {escape(t(f'param.{p.key}.help', lang))}</p>"
         for p in P.PARAMETERS
         if p.teach
-    )
+    ]
+    data = _levers_png()
+    if data:
+        caption = escape(t("help.levers", lang))
+        parts.append(
+            f"<figure class='teach-levers'><img style='max-width:100%' alt='{caption}' "
+            f"src='data:image/png;base64,{data}'><figcaption>{caption}</figcaption></figure>"
+        )
+    return "\n".join(parts)
