@@ -43,6 +43,7 @@ page opens in (the page has a switch too).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import json
 import os
@@ -308,6 +309,8 @@ class OriginGuard:
         self.extra = host_names() if extra_hosts is None else set(extra_hosts)
 
     async def __call__(self, scope, receive, send):
+        if not SERVER_LOOP:  # the server's event loop, for the thread pruner
+            SERVER_LOOP.append(asyncio.get_running_loop())
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != CLIENT_HEADER]
@@ -368,6 +371,39 @@ async def _plain(send, status: int, text: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+SERVER_LOOP: list[asyncio.AbstractEventLoop] = []
+PRUNE_SECONDS = 30.0
+
+
+def start_thread_pruner(period: float = PRUNE_SECONDS) -> threading.Thread:
+    """Let the server's idle worker threads end, and their stacks go back to the system.
+
+    Solara serves each page's websocket from a thread of AnyIO's pool; the pool ends a thread
+    idle for 10 s only when it next hands out work, so after a class thirty idle threads (and
+    the memory their stacks touched) stayed until the next page came. Every ``period`` seconds
+    this hands the pool one empty task on the server's loop, which ends the idle ones.
+    """
+
+    def loop() -> None:
+        import anyio.to_thread
+
+        while True:
+            time.sleep(period)
+            if not SERVER_LOOP:
+                continue
+            future = asyncio.run_coroutine_threadsafe(
+                anyio.to_thread.run_sync(lambda: None), SERVER_LOOP[0]
+            )
+            try:
+                future.result(timeout=period)
+            except Exception:  # the server is stopping: nothing to prune
+                pass
+
+    thread = threading.Thread(target=loop, name="thread-pruner", daemon=True)
+    thread.start()
+    return thread
 
 
 def install_origin_guard(host: str) -> None:
@@ -510,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     from solara.__main__ import cli  # after the environment: Solara reads it on import
 
     install_origin_guard(args.host)
+    start_thread_pruner()
     if os.environ.get(TIMINGS_ENV):
         install_timing(os.environ[TIMINGS_ENV])
 

@@ -115,6 +115,21 @@ class Server:
     def rss(self) -> float:
         return rss_mib(self.process.pid)
 
+    def breakdown(self) -> dict[str, float]:
+        """PSS (MiB) of each process of the server: the server, its fork server, workers."""
+        import psutil
+
+        out = {}
+        root = psutil.Process(self.process.pid)
+        for each in (root, *root.children(recursive=True)):
+            try:
+                info = each.memory_full_info()
+                name = "server" if each.pid == root.pid else " ".join(each.cmdline()[-2:])[-40:]
+                out[f"{each.pid} {name}"] = round(getattr(info, "pss", info.rss) / 2**20, 1)
+            except psutil.Error:
+                pass
+        return out
+
     def stop(self) -> None:
         for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
             try:
@@ -419,6 +434,7 @@ class Figures:
     teacher_reset_s: float = 0.0
     load_before: float = 0.0
     load_peak: float = 0.0
+    detail: dict[str, dict[str, float]] = field(default_factory=dict)
     log: str = ""
     sessions: int = 0
     browsers: int = 0
@@ -474,6 +490,7 @@ async def run_class(
     await teacher.open()  # the teacher's page: open before, during and after the class
     await asyncio.sleep(3)
     figures.memory["before"] = server.rss()
+    figures.detail["before"] = server.breakdown()
     with open(server.timings, encoding="utf-8") as handle:
         first_line = sum(1 for _ in handle)
     playwright = browser = None
@@ -535,6 +552,7 @@ async def run_class(
         figures.after_s = time.monotonic() - left
         if figures.memory["after"] <= before + MEMORY_SLACK_MIB or figures.after_s > after:
             break
+    figures.detail["after"] = server.breakdown()
     # the teacher's page still works after the class: a new setting, computed by a new worker
     key, value = new_setting(len(clients), 3)
     await teacher.set_slider(key, value)

@@ -35,6 +35,7 @@ import gc
 import math
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -294,6 +295,17 @@ class RunCache:
             rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
         line = {"at": time.time(), "kind": "janitor", "dropped": dropped, "runs": len(self)}
         line.update(sessions=sessions, rss_mib=round(rss, 1), gc_objects=len(gc.get_objects()))
+        names: dict[str, int] = {}
+        for thread in threading.enumerate():
+            stem = thread.name.split("-")[0].split(" ")[0]
+            names[stem] = names.get(stem, 0) + 1
+        line.update(blocks=sys.getallocatedblocks(), threads=names)
+        try:
+            import ipywidgets
+
+            line["widgets"] = len(ipywidgets.Widget.widgets)
+        except (ImportError, TypeError):
+            pass
         with open(path, "a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
 
