@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from analysis_fixtures import write_design_sweep, write_grid_sweep, write_run
@@ -34,6 +36,26 @@ GRID = {
     "stockpile.dprk": [15.0, 20.0, 40.0],
     "world.confrontation": [0.5, 0.9],
 }
+
+
+def _measure(widths: Any, page: Path) -> dict[str, Any]:
+    """``widths.measure`` in a thread of its own: Playwright's sync API refuses a thread whose
+    asyncio loop is running, as the main thread's is while the browser tests' session-wide
+    Chromium (tests/browser/conftest.py) is open."""
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["data"] = widths.measure(page)
+        except BaseException as error:  # re-raised in the test's thread
+            out["error"] = error
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    if "error" in out:
+        raise out["error"]
+    return out["data"]
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +101,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_page_fits_the_column_with_worded_headers_and_readable_figures(
     kind: str, pages: dict[str, Path], widths, record_property
 ) -> None:
-    d = widths.measure(pages[kind])
+    d = _measure(widths, pages[kind])
     record_property(
         "measured",
         f"{kind}: column {d['column']:.0f} px, widest table {d['widest_table']:.0f} px, "
@@ -106,5 +128,5 @@ def test_the_measure_sees_a_table_too_wide_and_a_raw_header(tmp_path: Path, widt
         "y='20'>tiny</text></svg></figure>"
     )
     (tmp_path / "bad.html").write_text(page("bad", body), encoding="utf-8")
-    d = widths.measure(tmp_path / "bad.html")
+    d = _measure(widths, tmp_path / "bad.html")
     assert d["too_wide"] and d["raw_headers"] == ["munitions_total_mean"] and d["small_text"]
