@@ -480,7 +480,7 @@ async def student(
 
 
 async def run_class(
-    server: Server, sessions: int, browsers: int, seed: int, after: float
+    server: Server, sessions: int, browsers: int, seed: int, after: float, session_timeout: int
 ) -> Figures:
     """The class (see the module docstring) against a running server; its figures."""
     figures = Figures(sessions=sessions, browsers=browsers)
@@ -488,7 +488,11 @@ async def run_class(
     loop = asyncio.get_running_loop()
     teacher = ProtocolSession(server.url)
     await teacher.open()  # the teacher's page: open before, during and after the class
-    await asyncio.sleep(3)
+    # the pre-class level: the server idle with the teacher's page, as before students arrive
+    # (its worker process ended after --session-timeout idle, as it does after the class)
+    deadline = time.monotonic() + 3 * session_timeout + 30
+    while len(server.breakdown()) > 3 and time.monotonic() < deadline:
+        await asyncio.sleep(2)
     figures.memory["before"] = server.rss()
     figures.detail["before"] = server.breakdown()
     with open(server.timings, encoding="utf-8") as handle:
@@ -614,7 +618,7 @@ def summary(f: Figures) -> str:
             f"- a burst, all {f.sessions} pressing Reset with new settings within "
             f"{BURST_WINDOW:.0f} s (no target): server-side {ms(f.burst_ms)}",
             f"- server memory (PSS of the server and its workers): {m.get('before', 0):.0f} MiB "
-            f"before (teacher's page open), {m.get('during', 0):.0f} MiB peak during, "
+            f"before (teacher's page open, the server idle), {m.get('during', 0):.0f} MiB peak during, "
             f"{m.get('after', 0):.0f} MiB {f.after_s:.0f} s after the sessions closed "
             f"(target: at most {MEMORY_SLACK_MIB} MiB above before)",
             f"- machine: {os.cpu_count()} cores, load average {f.load_before:.1f} before the "
@@ -649,7 +653,9 @@ def measure(
         load = os.getloadavg()[0]
         server = start_server(workdir, replicates, session_timeout, workers)
         try:
-            figures = asyncio.run(run_class(server, sessions, browsers, seed, after))
+            figures = asyncio.run(
+                run_class(server, sessions, browsers, seed, after, session_timeout)
+            )
         finally:
             server.stop()
         figures.log = server.log.read_text(errors="replace")
