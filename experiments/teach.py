@@ -51,6 +51,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -377,14 +378,20 @@ SERVER_LOOP: list[asyncio.AbstractEventLoop] = []
 PRUNE_SECONDS = 30.0
 
 
-def start_thread_pruner(period: float = PRUNE_SECONDS) -> threading.Thread:
-    """Let the server's idle worker threads end, and their stacks go back to the system.
+def start_thread_pruner(
+    period: float = PRUNE_SECONDS, log: Callable[[dict[str, Any]], None] | None = None
+) -> threading.Thread:
+    """Let the server's idle worker threads end, and the memory they freed go back to the system.
 
     Solara serves each page's websocket from a thread of AnyIO's pool; the pool ends a thread
     idle for 10 s only when it next hands out work, so after a class thirty idle threads (and
     the memory their stacks touched) stayed until the next page came. Every ``period`` seconds
-    this hands the pool one empty task on the server's loop, which ends the idle ones.
+    this hands the pool one empty task on the server's loop, which ends the idle ones, then
+    asks the C allocator to return its free pages (glibc's ``malloc_trim``: freed memory in
+    the middle of the heap is otherwise kept; see :func:`use_c_allocator`). ``log`` receives
+    the time each trim took (the load test's timing log).
     """
+    trim = libc_function("malloc_trim")
 
     def loop() -> None:
         import anyio.to_thread
@@ -399,7 +406,12 @@ def start_thread_pruner(period: float = PRUNE_SECONDS) -> threading.Thread:
             try:
                 future.result(timeout=period)
             except Exception:  # the server is stopping: nothing to prune
-                pass
+                continue
+            if trim is not None:
+                start = time.perf_counter()
+                trim(0)
+                if log is not None:
+                    log({"kind": "malloc_trim", "wall_ms": 1000 * (time.perf_counter() - start)})
 
     thread = threading.Thread(target=loop, name="thread-pruner", daemon=True)
     thread.start()
@@ -439,12 +451,13 @@ def message_kind(msg: dict[str, Any]) -> str:
     return f"control:{method}"
 
 
-def install_timing(path: str | Path) -> None:
+def install_timing(path: str | Path) -> Callable[[dict[str, Any]], None]:
     """Time every websocket message the server handles; one JSON line each appended to ``path``.
 
     Wraps Solara's ``process_kernel_messages`` (called with the page's kernel lock held, so a
     message's time includes its re-render and the traits it sends back). ``wall_ms`` is wall
-    time inside the handler, ``cpu_ms`` the handling thread's own CPU time.
+    time inside the handler, ``cpu_ms`` the handling thread's own CPU time. Returns the writer
+    of a line, for the server's other timed work (the memory trims).
     """
     import solara.server.kernel_context as kernel_context
     import solara.server.server as solara_server
@@ -464,15 +477,52 @@ def install_timing(path: str | Path) -> None:
                 who = kernel_context.get_current_context().id
             except Exception:  # no context: not a page's message
                 who = "?"
-            line = {"at": time.time(), "kind": message_kind(msg), "kernel": who}
-            line.update(wall_ms=round(wall_ms, 3), cpu_ms=round(cpu_ms, 3))
-            with lock:
-                out.write(json.dumps(line) + "\n")
+            line = {"kind": message_kind(msg), "kernel": who}
+            write(line | {"wall_ms": wall_ms, "cpu_ms": cpu_ms})
+
+    def write(line: dict[str, Any]) -> None:
+        rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in line.items()}
+        with lock:
+            out.write(json.dumps({"at": time.time()} | rounded) + "\n")
 
     solara_server.process_kernel_messages = timed
+    return write
 
 
 M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # glibc mallopt parameters (malloc.h)
+
+
+def libc_function(name: str) -> Any | None:
+    """The C library's function ``name`` (glibc), or None where there is none."""
+    import ctypes
+    import ctypes.util
+
+    found = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(found) if found else None
+    except OSError:
+        return None
+    return getattr(libc, name, None) if libc is not None else None
+
+
+def use_c_allocator(argv: list[str]) -> None:
+    """Run this command again with Python's objects on the C allocator (``PYTHONMALLOC=malloc``).
+
+    Python's own allocator (pymalloc) keeps small objects in 1 MiB arenas and returns an arena
+    only when every object in it is gone; after a class of thirty the server kept arenas that a
+    few long-lived objects each held, though its objects were all freed. On the C allocator the
+    same memory is freed page by page (:func:`start_thread_pruner` trims it), and the server
+    returns to its pre-class size (docs/TEACHING.md; compare ``scripts/classroom_load.py
+    --pymalloc``).
+    The interpreter picks its allocator at start, so the command replaces itself (same process,
+    same arguments). A ``PYTHONMALLOC`` the user set is kept; nothing is done off POSIX.
+    """
+    if os.name != "posix" or "PYTHONMALLOC" in os.environ:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    command = [sys.executable, "-m", "experiments.teach", *argv]
+    os.execve(sys.executable, command, {**os.environ, "PYTHONMALLOC": "malloc"})
 
 
 def tune_malloc() -> bool:
@@ -483,17 +533,10 @@ def tune_malloc() -> bool:
     the system when freed; two arenas instead of eight per core keep the threads of thirty
     sessions from fragmenting a heap each. Call before the server starts its threads.
     """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
+    mallopt = libc_function("mallopt")
+    if mallopt is None:
         return False
-    if libc is None or not hasattr(libc, "mallopt"):
-        return False
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)) and bool(libc.mallopt(M_ARENA_MAX, 2))
+    return bool(mallopt(M_MMAP_THRESHOLD, 128 * 1024)) and bool(mallopt(M_ARENA_MAX, 2))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -502,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1
+    use_c_allocator(sys.argv[1:] if argv is None else argv)
     board_line = None
     if args.class_dir is not None:
         from experiments.classboard import Board, BoardError
@@ -546,9 +590,8 @@ def main(argv: list[str] | None = None) -> int:
     from solara.__main__ import cli  # after the environment: Solara reads it on import
 
     install_origin_guard(args.host)
-    start_thread_pruner()
-    if os.environ.get(TIMINGS_ENV):
-        install_timing(os.environ[TIMINGS_ENV])
+    log = install_timing(os.environ[TIMINGS_ENV]) if os.environ.get(TIMINGS_ENV) else None
+    start_thread_pruner(log=log)
 
     solara_args = ["run", APP, "--host", args.host, "--port", str(args.port), "--no-open"]
     from click.exceptions import Abort

@@ -24,9 +24,10 @@ What a class does (each session at its own moment within the phase, as students 
 Reported, from the server's own log: median and p95 of the server-side time of Reset with a new
 setting (the handler of the Reset event: the new run, re-render and the traits sent back), Step
 and Play (the handler of the ``step`` update each sends); the server's resident memory before the
-class (the teacher's page open), its peak during it, and after the sessions closed (polled until
-it is back within ``MEMORY_SLACK_MIB`` of the start or ``--after`` seconds passed; disconnected
-sessions are culled after ``--session-timeout`` seconds). ``--write FILE`` replaces the block
+class (the teacher's page open), its peak during it, and after the sessions closed (read once
+they are culled, ``--session-timeout`` seconds after closing, and the server's next memory trim
+has run, until it is back within ``MEMORY_SLACK_MIB`` of the start or ``--after`` seconds
+passed). ``--write FILE`` replaces the block
 between ``<!-- classroom-load:begin -->`` and ``<!-- classroom-load:end -->`` in FILE with the
 figures and this command. ``tests/browser/test_classroom_load.py`` runs it and checks the targets.
 """
@@ -59,7 +60,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from experiments.solara_env import offline_environment  # noqa: E402
-from experiments.teach import TIMINGS_ENV  # noqa: E402
+from experiments.teach import PRUNE_SECONDS, TIMINGS_ENV  # noqa: E402
 from sim import params as P  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -144,13 +145,20 @@ class Server:
 
 
 def start_server(
-    workdir: Path, replicates: int, session_timeout: int, workers: int | None = None
+    workdir: Path,
+    replicates: int,
+    session_timeout: int,
+    workers: int | None = None,
+    pymalloc: bool = False,
 ) -> Server:
     port = free_port()
     timings, log = workdir / "timings.jsonl", workdir / "server.log"
     env = {**os.environ, **offline_environment(), TIMINGS_ENV: str(timings)}
     env["SOLARA_HOME"] = str(workdir / "solara-home")
     env.pop("PYTEST_CURRENT_TEST", None)
+    env.pop("PYTHONMALLOC", None)  # the server's own choice (experiments.teach.use_c_allocator)
+    if pymalloc:  # ... or Python's own allocator, for comparison
+        env["PYTHONMALLOC"] = "pymalloc"
     cmd = [sys.executable, "-m", "experiments.teach", "--port", str(port)]
     cmd += ["--replicates", str(replicates), "--session-timeout", str(session_timeout)]
     if workers is not None:
@@ -425,6 +433,8 @@ class Figures:
     play_ms: list[float] = field(default_factory=list)
     reset_cpu_ms: list[float] = field(default_factory=list)
     burst_ms: list[float] = field(default_factory=list)
+    trim_ms: list[float] = field(default_factory=list)
+    allocator: str = "the C allocator"
     burst_at: float = float("inf")
     client_reset_s: list[float] = field(default_factory=list)
     client_burst_s: list[float] = field(default_factory=list)
@@ -550,11 +560,15 @@ async def run_class(
             await playwright.stop()
     left = time.monotonic()
     before = figures.memory["before"]
-    while True:  # until the memory is back, or `after` seconds
+    # the sessions are culled `session_timeout` s after they closed and the next trim follows
+    # within PRUNE_SECONDS: memory is read from then on, until it is back or `after` seconds
+    settled = min(after, session_timeout + PRUNE_SECONDS + 5)
+    while True:
         await asyncio.sleep(2)
         figures.memory["after"] = server.rss()
         figures.after_s = time.monotonic() - left
-        if figures.memory["after"] <= before + MEMORY_SLACK_MIB or figures.after_s > after:
+        back = figures.memory["after"] <= before + MEMORY_SLACK_MIB
+        if (back and figures.after_s >= settled) or figures.after_s > after:
             break
     figures.detail["after"] = server.breakdown()
     # the teacher's page still works after the class: a new setting, computed by a new worker
@@ -581,6 +595,8 @@ def read_timings(server: Server, figures: Figures, first_line: int) -> None:
             figures.reset_cpu_ms.append(entry["cpu_ms"])
         elif entry["kind"] == "update:step":
             figures.step_ms.append(entry["wall_ms"])
+        elif entry["kind"] == "malloc_trim":
+            figures.trim_ms.append(entry["wall_ms"])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -621,6 +637,8 @@ def summary(f: Figures) -> str:
             f"before (teacher's page open, the server idle), {m.get('during', 0):.0f} MiB peak during, "
             f"{m.get('after', 0):.0f} MiB {f.after_s:.0f} s after the sessions closed "
             f"(target: at most {MEMORY_SLACK_MIB} MiB above before)",
+            f"- the server's freed memory returned to the system every {PRUNE_SECONDS:.0f} s "
+            f"(glibc malloc_trim, Python's objects on {f.allocator}): {ms(f.trim_ms)} per trim",
             f"- machine: {os.cpu_count()} cores, load average {f.load_before:.1f} before the "
             f"class, up to {f.load_peak:.1f} during it",
         ]
@@ -645,13 +663,14 @@ def measure(
     after: float = 120,
     seed: int = 1,
     workers: int | None = None,
+    pymalloc: bool = False,
 ) -> Figures:
     """Run the class against a fresh server; the figures (see the module docstring)."""
     with tempfile.TemporaryDirectory(prefix="classroom-load-") as tmp:
         workdir = Path(os.environ.get("CLASSROOM_LOAD_KEEP") or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         load = os.getloadavg()[0]
-        server = start_server(workdir, replicates, session_timeout, workers)
+        server = start_server(workdir, replicates, session_timeout, workers, pymalloc)
         try:
             figures = asyncio.run(
                 run_class(server, sessions, browsers, seed, after, session_timeout)
@@ -659,6 +678,8 @@ def measure(
         finally:
             server.stop()
         figures.log = server.log.read_text(errors="replace")
+        if pymalloc:
+            figures.allocator = "pymalloc, Python's own allocator (--pymalloc)"
         figures.load_before = load
     return figures
 
@@ -674,9 +695,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session-timeout", type=int, default=30)
     parser.add_argument("--after", type=float, default=120, help="seconds to wait for the memory")
     parser.add_argument("--write", type=Path, default=None, help="put the figures into this file")
+    parser.add_argument(
+        "--pymalloc",
+        action="store_true",
+        help="run the server on Python's own allocator, as before issue 24 (for comparison)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 200 or not 0 <= args.browsers <= args.sessions:
         print("error: expected 1 to 200 sessions, at most that many browsers", file=sys.stderr)
+        return 1
+    if args.write and args.pymalloc:
+        print(
+            "error: --write records the server as it runs: --pymalloc is for comparison only",
+            file=sys.stderr,
+        )
         return 1
     figures = measure(
         args.sessions,
@@ -685,6 +717,7 @@ def main(argv: list[str] | None = None) -> int:
         args.session_timeout,
         args.after,
         workers=args.workers,
+        pymalloc=args.pymalloc,
     )
     text = summary(figures)
     print(text)

@@ -317,3 +317,49 @@ def test_the_server_names_what_each_websocket_message_asks_for():
     assert teach.message_kind(comm({"method": "update", "state": {"step": 3}})) == "update:step"
     assert teach.message_kind(comm({"method": "run", "args": {}})) == "control:run"
     assert teach.message_kind({"header": {"msg_type": "comm_open"}}) == "comm_open"
+
+
+def test_the_server_restarts_itself_on_the_c_allocator_unless_one_was_chosen(monkeypatch):
+    """Issue 24: pymalloc's arenas kept a class's memory; the server runs with PYTHONMALLOC=malloc
+    (same command, same arguments), and a PYTHONMALLOC the user set is kept."""
+    calls = []
+    monkeypatch.setattr(teach.os, "execve", lambda *a: calls.append(a))
+    monkeypatch.delenv("PYTHONMALLOC", raising=False)
+    teach.use_c_allocator(["--port", "9000", "--lang", "mn"])
+    ((path, command, env),) = calls
+    assert command[1:] == ["-m", "experiments.teach", "--port", "9000", "--lang", "mn"]
+    assert path == command[0] and env["PYTHONMALLOC"] == "malloc"
+    monkeypatch.setenv("PYTHONMALLOC", "pymalloc")
+    teach.use_c_allocator(["--port", "9000"])
+    assert len(calls) == 1, "a PYTHONMALLOC the user set was overridden"
+
+
+def test_the_pruner_returns_freed_memory_and_logs_each_trim(monkeypatch):
+    """Every period the pruner ends idle threads, then calls malloc_trim(0) and logs its time."""
+    import asyncio
+    import threading
+
+    trims, lines, done = [], [], threading.Event()
+
+    def trim(pad):
+        trims.append(pad)
+        if len(trims) >= 2:
+            done.set()
+        return 1
+
+    monkeypatch.setattr(
+        teach, "libc_function", lambda name: trim if name == "malloc_trim" else None
+    )
+    loop = asyncio.new_event_loop()
+    server = threading.Thread(target=loop.run_forever, daemon=True)
+    server.start()
+    monkeypatch.setattr(teach, "SERVER_LOOP", [loop])
+    try:
+        teach.start_thread_pruner(period=0.05, log=lines.append)
+        assert done.wait(10), "malloc_trim was not called every period"
+    finally:
+        monkeypatch.setattr(teach, "SERVER_LOOP", [])
+        loop.call_soon_threadsafe(loop.stop)
+        server.join(5)
+    assert trims[:2] == [0, 0]
+    assert lines and lines[0]["kind"] == "malloc_trim" and lines[0]["wall_ms"] >= 0
