@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import tempfile
+import textwrap
 import time
 from datetime import UTC, datetime
 from importlib import resources
@@ -58,6 +59,7 @@ from sim import replay
 from sim.world import History
 
 MAX_REPLICATES = 200_000
+WIDTH, INDENT = 100, " " * 15  # the terminal lines (issue 25): a verdict's column
 
 
 class ReplayError(UsageError):
@@ -299,8 +301,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"replay {world}: {args.replicates} replicates, seed {args.seed}")
     for v in [*payload["patterns"], payload["counterfactual_check"]]:
         verdict = "PASS" if v["passed"] else "FAIL"
-        print(f"{v['pattern']:>7} {verdict}  {v['measured']}  [tolerance: {v['tolerance']}]")
-    print(f"outputs: {out}  (report: python -m analysis.replay_report {out})")
+        # within 100 columns (issue 25): the measured value, then its tolerance below it
+        print(
+            textwrap.fill(
+                v["measured"],
+                WIDTH,
+                initial_indent=f"{v['pattern']:>7} {verdict}  ",
+                subsequent_indent=INDENT,
+            )
+        )
+        print(
+            textwrap.fill(
+                f"tolerance: {v['tolerance']}",
+                WIDTH,
+                initial_indent=INDENT,
+                subsequent_indent=INDENT + "  ",
+            )
+        )
+    print(f"outputs: {out}\nreport:  python -m analysis.replay_report {out}")
     for note in notes:
         print(f"note: {note}")
     return 0

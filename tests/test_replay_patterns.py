@@ -258,3 +258,14 @@ def test_replay_command_rejects_bad_input_without_writing(tmp_path, capsys):
     assert not out.exists()
     assert replay_report.cli([str(tmp_path)]) == 2
     assert "not a replay directory" in capsys.readouterr().err
+
+
+def test_the_replay_command_prints_within_100_columns(tmp_path, capsys):
+    """Issue 25: terminal output fits 100 columns; each verdict's tolerance goes on its own line."""
+    assert replay_cmd.main(["--replicates", "200", "--out", str(tmp_path / "r")]) == 0
+    out = str(tmp_path / "r")
+    lines = [line.replace(out, "OUT") for line in capsys.readouterr().out.splitlines()]
+    assert max(map(len, lines)) <= 100, max(lines, key=len)  # apart from the folder's own path
+    verdicts = [line for line in lines if " PASS " in line or " FAIL " in line]
+    assert len(verdicts) == 7  # P1-P6 and the no-war check
+    assert sum(line.lstrip().startswith("tolerance:") for line in lines) == 7
