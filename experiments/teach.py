@@ -513,9 +513,8 @@ def use_c_allocator(argv: list[str]) -> None:
     few long-lived objects each held, though its objects were all freed. On the C allocator the
     same memory is freed page by page (:func:`start_thread_pruner` trims it), and the server
     returns to its pre-class size (docs/TEACHING.md; compare ``scripts/classroom_load.py
-    --pymalloc``).
-    The interpreter picks its allocator at start, so the command replaces itself (same process,
-    same arguments). A ``PYTHONMALLOC`` the user set is kept; nothing is done off POSIX.
+    --pymalloc``). The interpreter picks its allocator at start, so the command replaces
+    itself (same process, same arguments). A ``PYTHONMALLOC`` the user set is kept; nothing is done off POSIX.
     """
     if os.name != "posix" or "PYTHONMALLOC" in os.environ:
         return
