@@ -104,6 +104,17 @@ def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def replace_between(text: str, start: str, end: str, body: str, where: str = "the file") -> str:
+    """``text`` with what lies between the markers ``start`` and ``end`` (a generated block of
+    the docs) replaced by ``body`` on lines of its own; ``ValueError`` naming ``where`` and the
+    markers if one is missing."""
+    if start not in text or end not in text:
+        raise ValueError(f"{where} lacks the markers of a generated block: {start} … {end}")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body.rstrip()}\n{end}{tail}"
+
+
 def _meta(table: pa.Table, meta: dict[str, Any] | None) -> pa.Table:
     if not meta:
         return table

@@ -12,10 +12,12 @@ listed with their recorded figures.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
+
+from contract.cli import OneLineParser, UsageError
+from contract.cli import run as run_command
+from contract.io import replace_between, write_text
 
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 ROWS = (  # (benchmark name, how the model runs)
@@ -125,35 +127,30 @@ def others(data: dict) -> str:
     return "\n".join(lines)
 
 
-def write_block(path: Path, block: str) -> None:
-    """Replace the text between the markers in ``path`` (one-line error if they are missing)."""
-    text = path.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"error: {path} has no {START} … {END} block to fill")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{START}\n{block}\n{END}{tail}", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = OneLineParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", nargs="?", default=".benchmarks/latest.json")
     parser.add_argument("--write", nargs="*", default=[], metavar="FILE")
     args = parser.parse_args(argv)
     path = Path(args.json)
     if not path.is_file():
-        print(f"error: {path} not found; run `make bench` first", file=sys.stderr)
-        return 2
+        raise UsageError(f"{path} not found; run `make bench` first")
     data = json.loads(path.read_text(encoding="utf-8"))
     block = summarise(data)
+    # every target is read and filled before any is written: a file without the block (or a
+    # missing one) is one line and leaves all of them as they were
+    filled = {
+        Path(t): replace_between(Path(t).read_text(encoding="utf-8"), START, END, block, t)
+        for t in args.write
+    }
     print(block)
     if rest := others(data):
         print("\nOther benchmarks:\n" + rest)
-    for target in args.write:
-        write_block(Path(target), block)
+    for target, text in filled.items():
+        write_text(target, text)
         print(f"wrote the speed block into {target}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main)  # bad input and Ctrl+C: one line (contract.cli)

@@ -34,13 +34,11 @@ figures and this command. ``tests/browser/test_classroom_load.py`` runs it and c
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import math
 import os
 import random
-import re
 import signal
 import socket
 import statistics
@@ -59,6 +57,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from contract.cli import OneLineParser, UsageError  # noqa: E402
+from contract.cli import run as run_command  # noqa: E402
+from contract.io import replace_between, write_text  # noqa: E402
 from experiments.solara_env import offline_environment  # noqa: E402
 from experiments.teach import PRUNE_SECONDS, TIMINGS_ENV  # noqa: E402
 from sim import params as P  # noqa: E402
@@ -646,13 +647,11 @@ def summary(f: Figures) -> str:
 
 
 def write_block(path: Path, text: str, machine: str) -> None:
-    """Replace the figures block of ``path`` (between BEGIN and END) with ``text``."""
-    block = f"{BEGIN}\n```\n{COMMAND}\n```\n{machine}\n\n{text}\n{END}"
-    doc = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
-    if not pattern.search(doc):
-        raise SystemExit(f"error: {path} has no {BEGIN} … {END} block to replace")
-    path.write_text(pattern.sub(lambda _: block, doc), encoding="utf-8")
+    """Replace the figures block of ``path`` (between BEGIN and END) with ``text``, atomically."""
+    block = f"```\n{COMMAND}\n```\n{machine}\n\n{text}"
+    write_text(
+        path, replace_between(path.read_text(encoding="utf-8"), BEGIN, END, block, str(path))
+    )
 
 
 def measure(
@@ -685,7 +684,7 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python scripts/classroom_load.py", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--sessions", type=int, default=30)
@@ -702,14 +701,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if not 1 <= args.sessions <= 200 or not 0 <= args.browsers <= args.sessions:
-        print("error: expected 1 to 200 sessions, at most that many browsers", file=sys.stderr)
-        return 1
-    if args.write and args.pymalloc:
-        print(
-            "error: --write records the server as it runs: --pymalloc is for comparison only",
-            file=sys.stderr,
+        raise UsageError(
+            f"--sessions={args.sessions} --browsers={args.browsers}: expected 1 to 200 "
+            "sessions, at most that many browsers"
         )
-        return 1
+    if args.write and args.pymalloc:
+        raise UsageError("--write records the server as it runs: --pymalloc is for comparison")
+    if args.write:  # before the class, not after it: the file must hold the block
+        replace_between(args.write.read_text(encoding="utf-8"), BEGIN, END, "", str(args.write))
     figures = measure(
         args.sessions,
         args.browsers,
@@ -736,4 +735,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_command(main)  # bad options one line (exit 2), Ctrl+C one line (the server is stopped)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from analysis import hedges as H
 from analysis.compare import markdown_table
-from contract.io import atomic_write, write_text
+from contract.io import atomic_write, replace_between, write_text
 from experiments import argument as A
 from experiments import robustness as RB
 from sim.classifier import SCENARIOS
@@ -54,12 +54,7 @@ def markers(name: str) -> tuple[str, str]:
 
 def replace_block(text: str, name: str, body: str, where: str = "the file") -> str:
     """``text`` with the block ``name`` replaced by ``body``; ``ValueError`` if it has no markers."""
-    start, end = markers(name)
-    if start not in text or end not in text:
-        raise ValueError(f"{where} lacks the markers of the {name!r} block: {start}")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{body.rstrip()}\n{end}{tail}"
+    return replace_between(text, *markers(name), body, where)
 
 
 def _meta(folder: Path, name: str) -> dict:

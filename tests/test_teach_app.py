@@ -363,3 +363,34 @@ def test_the_pruner_returns_freed_memory_and_logs_each_trim(monkeypatch):
         server.join(5)
     assert trims[:2] == [0, 0]
     assert lines and lines[0]["kind"] == "malloc_trim" and lines[0]["wall_ms"] >= 0
+
+
+@pytest.mark.parametrize(
+    "argv, names",
+    [
+        (["--sessions", "0"], "--sessions=0"),
+        (["--write", "NOMARKERS", "--sessions", "1", "--browsers", "0"], "lacks the markers"),
+        (["--write", "BLOCK", "--pymalloc"], "--pymalloc"),
+        (["--bogus"], "--bogus"),
+    ],
+)
+def test_the_load_script_refuses_bad_input_before_the_class(tmp_path, argv, names):
+    """scripts/classroom_load.py: one line, exit 2, before any server starts; no file touched."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "classroom_load.py"
+    plain = tmp_path / "plain.md"
+    plain.write_text("no block here\n", encoding="utf-8")
+    block = tmp_path / "block.md"
+    block.write_text("<!-- classroom-load:begin -->\nold\n<!-- classroom-load:end -->\n")
+    paths = {"NOMARKERS": str(plain), "BLOCK": str(block)}
+    argv = [paths.get(a, a) for a in argv]
+    done = subprocess.run(
+        [sys.executable, str(script), *argv], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and names in done.stderr and done.stdout == ""
+    assert plain.read_text() == "no block here\n" and "\nold\n" in block.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["block.md", "plain.md"]
